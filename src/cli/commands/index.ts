@@ -1,0 +1,13 @@
+/**
+ * The registry of CLI commands. To add one: write src/cli/commands/NAME.ts exporting a
+ * `register` function of type RegisterCommand, and list it here.
+ */
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.ts';
+import type { CommandResult } from '../main.ts';
+import { register as migrate } from './migrate.ts';
+import { register as serve } from './serve.ts';
+
+export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
+
+export const commands: RegisterCommand[] = [serve, migrate];

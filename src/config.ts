@@ -1,0 +1,62 @@
+/**
+ * Runtime configuration, read once from the environment by the shells (server, CLI).
+ * The core (clinical, stats, trial) never reads configuration: it receives values as arguments.
+ * Every variable here is listed in the README's configuration table.
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** Interface the HTTP server binds to. Default 127.0.0.1: expose deliberately, never by accident. */
+  host: string;
+  port: number;
+  /** postgres://... selects a PostgreSQL server; unset selects the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  /** Schema on the PostgreSQL server (default: public). Lets several deployments or test runs share one database. */
+  databaseSchema: string | undefined;
+  /** Directory of the embedded database (PGlite). */
+  dataDir: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const portText = env.PORT ?? '8080';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be an integer between 0 and 65535, got "${portText}"`);
+  }
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(databaseUrl)}"`);
+  }
+  const databaseSchema = nonEmpty(env.DATABASE_SCHEMA);
+  if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier, got "${databaseSchema}"`);
+  }
+  return {
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    port,
+    databaseUrl,
+    databaseSchema,
+    dataDir: path.resolve(cwd, nonEmpty(env.IMMUNOGUIDE_DATA_DIR) ?? 'data'),
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A database URL fit for logs and error messages: the password is replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}

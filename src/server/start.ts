@@ -1,0 +1,48 @@
+/** Starts the HTTP server on the configured database: open, migrate, listen. */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Database } from '../store/db.ts';
+import type { MigrationReport } from '../store/migrate.ts';
+import { openMigratedDatabase } from '../store/open.ts';
+import { buildApp } from './app.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Database;
+  url: string;
+  migrations: MigrationReport;
+  /** Stops accepting connections, finishes in-flight requests, then closes the database. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const { db, migrations } = await openMigratedDatabase(config);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ db, logger: { level: config.logLevel } });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    db,
+    migrations,
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await db.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

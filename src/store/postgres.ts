@@ -1,0 +1,82 @@
+/** PostgreSQL server backend (node-postgres pool), selected by DATABASE_URL. */
+import pg from 'pg';
+import { redactUrl } from '../config.ts';
+import { type Database, type QueryResult, type Queryable, toDatabaseError } from './db.ts';
+
+// Return BIGINT (int8) and NUMERIC as JavaScript values rather than strings, as PGlite does,
+// so both backends hand the same types to the rest of the code. Counts and ids stay far
+// below 2^53; NUMERIC is used only where a double is exact enough (see migrations).
+pg.types.setTypeParser(20, (value) => Number(value));
+pg.types.setTypeParser(1700, (value) => Number(value));
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema to create (if missing) and put first on the search_path of every connection. */
+  schema?: string | undefined;
+  maxConnections?: number;
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    backend: 'postgres',
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      try {
+        const result = await client.query(sql, params as unknown[]);
+        return { rows: result.rows as Row[], affectedRows: result.rowCount ?? 0 };
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      try {
+        await client.query(sql);
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    },
+  };
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw toDatabaseError(new Error(`invalid schema name "${schema}"`));
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    // With a schema, every connection searches it first; `public` stays visible for extensions.
+    ...(schema !== undefined ? { options: `-c search_path=${schema},public` } : {}),
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  try {
+    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    else await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw toDatabaseError(error, `could not connect to ${redactUrl(options.url)}`);
+  }
+  const base = wrap(pool);
+  return {
+    ...base,
+    location: redactUrl(options.url) + (schema !== undefined ? ` (schema ${schema})` : ''),
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}

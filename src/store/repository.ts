@@ -1,0 +1,182 @@
+/**
+ * Data access for sites, patients and measurements. Plain functions over a Queryable so they
+ * work on the database or inside a transaction, on either backend.
+ */
+import type { Queryable } from './db.ts';
+
+export interface Site {
+  id: string;
+  name: string;
+}
+
+export interface Patient {
+  id: string;
+  siteId: string;
+  birthDate: string | null;
+  sex: 'female' | 'male' | 'other' | 'unknown' | null;
+  deceasedAt: string | null;
+}
+
+/** A measurement as stored: value in the concept's canonical unit, with provenance. */
+export interface StoredMeasurement {
+  patientId: string;
+  concept: string;
+  value: number;
+  unit: string;
+  effectiveStart: string;
+  effectiveEnd: string | null;
+  source: string;
+  recordId: string;
+  originalValue: string | null;
+  originalUnit: string | null;
+}
+
+export type NewMeasurement = Omit<StoredMeasurement, 'effectiveEnd' | 'originalValue' | 'originalUnit'> &
+  Partial<Pick<StoredMeasurement, 'effectiveEnd' | 'originalValue' | 'originalUnit'>>;
+
+export async function upsertSite(db: Queryable, site: Site): Promise<void> {
+  await db.query('INSERT INTO site (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name', [
+    site.id,
+    site.name,
+  ]);
+}
+
+export async function listSites(db: Queryable): Promise<Site[]> {
+  const result = await db.query<Site>('SELECT id, name FROM site ORDER BY id');
+  return result.rows;
+}
+
+/** Inserts the patient, or updates demographics of an existing one. Moving a patient to another site is refused. */
+export async function upsertPatient(db: Queryable, patient: Patient): Promise<void> {
+  const result = await db.query<{ site_id: string }>(
+    `INSERT INTO patient (id, site_id, birth_date, sex, deceased_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET
+       birth_date = COALESCE(EXCLUDED.birth_date, patient.birth_date),
+       sex = COALESCE(EXCLUDED.sex, patient.sex),
+       deceased_at = COALESCE(EXCLUDED.deceased_at, patient.deceased_at)
+     WHERE patient.site_id = EXCLUDED.site_id
+     RETURNING site_id`,
+    [patient.id, patient.siteId, patient.birthDate, patient.sex, patient.deceasedAt],
+  );
+  if (result.rows.length === 0) {
+    throw new Error(`patient ${patient.id} already belongs to another site; refusing to move it to ${patient.siteId}`);
+  }
+}
+
+const PATIENT_COLUMNS = `id, site_id AS "siteId", to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", sex,
+  deceased_at AS "deceasedAt"`;
+
+export async function getPatient(db: Queryable, id: string): Promise<Patient | undefined> {
+  const result = await db.query<Patient>(`SELECT ${PATIENT_COLUMNS} FROM patient WHERE id = $1`, [id]);
+  const row = result.rows[0];
+  return row && { ...row, deceasedAt: isoOrNull(row.deceasedAt) };
+}
+
+export async function listPatients(db: Queryable, siteIds?: readonly string[]): Promise<Patient[]> {
+  const result =
+    siteIds === undefined
+      ? await db.query<Patient>(`SELECT ${PATIENT_COLUMNS} FROM patient ORDER BY id`)
+      : await db.query<Patient>(`SELECT ${PATIENT_COLUMNS} FROM patient WHERE site_id = ANY($1) ORDER BY id`, [
+          siteIds,
+        ]);
+  return result.rows.map((row) => ({ ...row, deceasedAt: isoOrNull(row.deceasedAt) }));
+}
+
+const MEASUREMENT_COLUMNS = [
+  'patient_id',
+  'concept',
+  'value',
+  'unit',
+  'effective_start',
+  'effective_end',
+  'source',
+  'record_id',
+  'original_value',
+  'original_unit',
+] as const;
+
+/** Rows per INSERT statement: 10 parameters a row keeps a batch under PostgreSQL's 65535-parameter limit. */
+const BATCH_ROWS = 5000;
+
+/**
+ * Appends measurements; a measurement whose provenance (source, record id, concept) is already
+ * stored is skipped, so re-importing a file stores nothing new. Returns the number inserted.
+ */
+export async function insertMeasurements(db: Queryable, measurements: readonly NewMeasurement[]): Promise<number> {
+  let inserted = 0;
+  for (let start = 0; start < measurements.length; start += BATCH_ROWS) {
+    const batch = measurements.slice(start, start + BATCH_ROWS);
+    const params: unknown[] = [];
+    const tuples = batch.map((m) => {
+      const base = params.length;
+      params.push(
+        m.patientId,
+        m.concept,
+        m.value,
+        m.unit,
+        m.effectiveStart,
+        m.effectiveEnd ?? null,
+        m.source,
+        m.recordId,
+        m.originalValue ?? null,
+        m.originalUnit ?? null,
+      );
+      return `(${MEASUREMENT_COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    const result = await db.query(
+      `INSERT INTO measurement (${MEASUREMENT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}
+       ON CONFLICT ON CONSTRAINT measurement_provenance_key DO NOTHING`,
+      params,
+    );
+    inserted += result.affectedRows;
+  }
+  return inserted;
+}
+
+export interface MeasurementQuery {
+  patientId: string;
+  concepts?: readonly string[];
+  /** Inclusive lower bound on effective_start (ISO 8601). */
+  from?: string;
+  /** Exclusive upper bound on effective_start (ISO 8601). */
+  to?: string;
+}
+
+export async function listMeasurements(db: Queryable, query: MeasurementQuery): Promise<StoredMeasurement[]> {
+  const conditions = ['patient_id = $1'];
+  const params: unknown[] = [query.patientId];
+  if (query.concepts !== undefined) {
+    params.push(query.concepts);
+    conditions.push(`concept = ANY($${params.length})`);
+  }
+  if (query.from !== undefined) {
+    params.push(query.from);
+    conditions.push(`effective_start >= $${params.length}`);
+  }
+  if (query.to !== undefined) {
+    params.push(query.to);
+    conditions.push(`effective_start < $${params.length}`);
+  }
+  const result = await db.query<StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null }>(
+    `SELECT patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
+            effective_end AS "effectiveEnd", source, record_id AS "recordId",
+            original_value AS "originalValue", original_unit AS "originalUnit"
+       FROM measurement WHERE ${conditions.join(' AND ')}
+      ORDER BY effective_start, concept, id`,
+    params,
+  );
+  return result.rows.map((row) => ({
+    ...row,
+    effectiveStart: new Date(row.effectiveStart).toISOString(),
+    effectiveEnd: isoOrNull(row.effectiveEnd),
+  }));
+}
+
+export async function countMeasurements(db: Queryable): Promise<number> {
+  const result = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurement');
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+function isoOrNull(value: Date | string | null | undefined): string | null {
+  return value === null || value === undefined ? null : new Date(value).toISOString();
+}
