@@ -16,6 +16,11 @@ export interface Config {
   /** Directory of the embedded database (PGlite). */
   dataDir: string;
   logLevel: string;
+  /**
+   * Seed the synthetic demo cohort into an empty database at start-up: 'auto' (default) does
+   * it for the embedded database only, 'true' also for a PostgreSQL server, 'false' never.
+   */
+  demo: 'auto' | 'true' | 'false';
 }
 
 export class ConfigError extends Error {
@@ -36,7 +41,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier, got "${databaseSchema}"`);
   }
+  const demo = (nonEmpty(env.IMMUNOGUIDE_DEMO) ?? 'auto').toLowerCase();
+  if (demo !== 'auto' && demo !== 'true' && demo !== 'false') {
+    throw new ConfigError(`IMMUNOGUIDE_DEMO must be auto, true or false, got "${env.IMMUNOGUIDE_DEMO}"`);
+  }
   return {
+    demo,
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port,
     databaseUrl,

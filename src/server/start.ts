@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../store/db.ts';
 import type { MigrationReport } from '../store/migrate.ts';
 import { openMigratedDatabase } from '../store/open.ts';
+import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
 import { buildApp } from './app.ts';
 
 export interface RunningServer {
@@ -11,6 +12,7 @@ export interface RunningServer {
   db: Database;
   url: string;
   migrations: MigrationReport;
+  demo: SeedReport;
   /** Stops accepting connections, finishes in-flight requests, then closes the database. */
   close(): Promise<void>;
 }
@@ -18,7 +20,10 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const { db, migrations } = await openMigratedDatabase(config);
   let app: FastifyInstance;
+  let demo: SeedReport = { seeded: false, patients: 0, measurements: 0 };
   try {
+    const wantsDemo = config.demo === 'true' || (config.demo === 'auto' && db.backend === 'pglite');
+    if (wantsDemo) demo = await seedDemoCohort(db);
     app = await buildApp({ db, logger: { level: config.logLevel } });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -33,6 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app,
     db,
     migrations,
+    demo,
     url: `http://${host}:${port}`,
     close() {
       closing ??= (async () => {

@@ -22,6 +22,8 @@ describe('serve on the embedded database', () => {
     try {
       assert.match(first.summary.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(first.summary.migrationsApplied.length, migrationCount);
+      assert.equal(first.summary.demoCohort.seeded, true, 'an empty embedded database gets the demo cohort');
+      assert.ok(first.summary.demoCohort.patients > 0);
       const health = await fetch(`${first.summary.url}/health`);
       assert.equal(health.status, 200);
       assert.equal(((await health.json()) as { database: { backend: string } }).database.backend, 'pglite');
@@ -39,6 +41,7 @@ describe('serve on the embedded database', () => {
     const second = await startServerProcess({ IMMUNOGUIDE_DATA_DIR: dataDir });
     try {
       assert.deepEqual(second.summary.migrationsApplied, [], 'no migration is applied twice');
+      assert.equal(second.summary.demoCohort.seeded, false, 'the demo cohort is seeded once');
       assert.equal(second.summary.schemaVersion, migrationCount);
       assert.equal((await fetch(`${second.summary.url}/health`)).status, 200);
     } finally {
@@ -58,6 +61,7 @@ describe('serve on the PostgreSQL server (DATABASE_URL)', { skip: postgres.skip 
     const server = await startServerProcess({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema });
     try {
       assert.equal(server.summary.database.backend, 'postgres');
+      assert.equal(server.summary.demoCohort.seeded, false, 'no demo data on a server database by default');
       assert.equal(server.summary.migrationsApplied.length, migrationCount);
       const health = (await (await fetch(`${server.summary.url}/health`)).json()) as { database: unknown };
       assert.deepEqual(health.database, { backend: 'postgres', schemaVersion: migrationCount });

@@ -6,7 +6,13 @@ export const BIN = path.resolve(import.meta.dirname, '../../bin/immunoguide.mjs'
 
 export interface ServerProcess {
   child: ChildProcess;
-  summary: { url: string; migrationsApplied: string[]; schemaVersion: number; database: { backend: string } };
+  summary: {
+    url: string;
+    migrationsApplied: string[];
+    schemaVersion: number;
+    database: { backend: string };
+    demoCohort: { seeded: boolean; patients: number };
+  };
   stderr(): string;
   /** SIGTERM, then waits for the exit code. */
   stop(): Promise<number | null>;

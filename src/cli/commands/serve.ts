@@ -29,12 +29,16 @@ export const register: RegisterCommand = (program, ctx) => {
         database: { backend: server.db.backend, location: server.db.location },
         migrationsApplied: server.migrations.applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`),
         schemaVersion: server.migrations.version,
+        demoCohort: server.demo,
       };
       ctx.print(options.json === true, summary, () =>
         [
           `ImmunoGuide is running at ${server.url}`,
           `  database: ${server.db.backend} (${server.db.location}), schema version ${server.migrations.version}` +
             (server.migrations.applied.length > 0 ? `, ${server.migrations.applied.length} migration(s) applied now` : ''),
+          ...(server.demo.seeded
+            ? [`  demo cohort: ${server.demo.patients} synthetic patients, ${server.demo.measurements} measurements (IMMUNOGUIDE_DEMO=false to skip)`]
+            : []),
           '  press Ctrl+C to stop',
         ].join('\n'),
       );
