@@ -70,3 +70,36 @@ export function redactUrl(url: string): string {
     return '<unparseable URL>';
   }
 }
+
+export interface AuthSettings {
+  mode: 'local' | 'oidc';
+  issuer: string;
+  audience: string;
+  jwksUrl: string | undefined;
+  rolesClaim: string;
+  sitesClaim: string;
+  tokenTtlSeconds: number;
+}
+
+export const LOCAL_ISSUER = 'urn:immunoguide:local';
+
+/** Authentication settings (see the README's configuration table). */
+export function loadAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
+  const mode = (nonEmpty(env.AUTH_MODE) ?? 'local').toLowerCase();
+  if (mode !== 'local' && mode !== 'oidc') throw new ConfigError(`AUTH_MODE must be local or oidc, got "${env.AUTH_MODE}"`);
+  const issuer = nonEmpty(env.AUTH_ISSUER) ?? (mode === 'local' ? LOCAL_ISSUER : undefined);
+  if (issuer === undefined) throw new ConfigError('AUTH_MODE=oidc needs AUTH_ISSUER (the OpenID Connect issuer URL)');
+  const ttl = Number(nonEmpty(env.AUTH_TOKEN_TTL_SECONDS) ?? '3600');
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86_400) {
+    throw new ConfigError(`AUTH_TOKEN_TTL_SECONDS must be an integer from 60 to 86400, got "${env.AUTH_TOKEN_TTL_SECONDS}"`);
+  }
+  return {
+    mode,
+    issuer,
+    audience: nonEmpty(env.AUTH_AUDIENCE) ?? 'immunoguide',
+    jwksUrl: nonEmpty(env.AUTH_JWKS_URL),
+    rolesClaim: nonEmpty(env.AUTH_ROLES_CLAIM) ?? 'roles',
+    sitesClaim: nonEmpty(env.AUTH_SITES_CLAIM) ?? 'sites',
+    tokenTtlSeconds: ttl,
+  };
+}

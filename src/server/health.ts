@@ -12,6 +12,7 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { db,
   app.get(
     '/health',
     {
+      config: { public: true },
       schema: {
         summary: 'Service health',
         response: {

@@ -1,11 +1,14 @@
 /** Starts the HTTP server on the configured database: open, migrate, listen. */
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
+import { type Config, loadAuthSettings } from '../config.ts';
 import type { Database } from '../store/db.ts';
 import type { MigrationReport } from '../store/migrate.ts';
 import { openMigratedDatabase } from '../store/open.ts';
 import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
 import { buildApp } from './app.ts';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { bootstrapAdmin, seedDemoUsers } from './auth/bootstrap.ts';
+import { countUsers } from '../store/users.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -17,14 +20,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const authSettings = loadAuthSettings(env);
   const { db, migrations } = await openMigratedDatabase(config);
   let app: FastifyInstance;
   let demo: SeedReport = { seeded: false, patients: 0, measurements: 0 };
   try {
     const wantsDemo = config.demo === 'true' || (config.demo === 'auto' && db.backend === 'pglite');
     if (wantsDemo) demo = await seedDemoCohort(db);
-    app = await buildApp({ db, logger: { level: config.logLevel } });
+    if (authSettings.mode === 'local') {
+      if (demo.seeded) await seedDemoUsers(db);
+      await bootstrapAdmin(db, env.IMMUNOGUIDE_ADMIN_PASSWORD);
+    }
+    const authenticator = await createAuthenticator(db, authSettings);
+    app = await buildApp({ db, authenticator, logger: { level: config.logLevel } });
+    if (authSettings.mode === 'local' && (await countUsers(db)) === 0) {
+      app.log.warn(
+        'no users yet: create the first administrator with `npx immunoguide users add --username admin --role admin --site SITE`' +
+          ' or start once with IMMUNOGUIDE_ADMIN_PASSWORD set',
+      );
+    }
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await db.close().catch(() => {});

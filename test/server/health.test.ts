@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/server/app.ts';
 import { loadMigrations } from '../../src/store/migrate.ts';
 import { VERSION } from '../../src/version.ts';
+import { buildTestApp } from '../support/app.ts';
 import { type TestDatabase, openTestDatabase, testBackends } from '../support/backends.ts';
 
 for (const { backend, skip } of await testBackends()) {
@@ -12,7 +12,7 @@ for (const { backend, skip } of await testBackends()) {
     let app: FastifyInstance;
     before(async () => {
       t = await openTestDatabase(backend);
-      app = await buildApp({ db: t.db, logger: false });
+      app = (await buildTestApp(t.db)).app;
     });
     after(async () => {
       await app?.close();
@@ -43,7 +43,7 @@ for (const { backend, skip } of await testBackends()) {
 
 test('GET /health answers 503 with a problem document when the database is gone', async () => {
   const t = await openTestDatabase('pglite');
-  const app = await buildApp({ db: t.db, logger: false });
+  const app = (await buildTestApp(t.db)).app;
   try {
     await t.db.close();
     const response = await app.inject({ method: 'GET', url: '/health' });
