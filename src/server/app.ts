@@ -16,6 +16,7 @@ import { measurementSchema, patientSchema, problemSchema } from './api/schemas.t
 import type { Authenticator } from './auth/authenticator.ts';
 import { authPlugin } from './auth/plugin.ts';
 import { authRoutes } from './auth/routes.ts';
+import { fhirRoutes } from './fhir/routes.ts';
 import { healthRoutes } from './health.ts';
 import { HttpProblem, errorHandler } from './problem.ts';
 
@@ -102,5 +103,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: options.db, version: VERSION });
   await app.register(authRoutes, { db: options.db, authenticator: options.authenticator });
   await app.register(patientRoutes, { db: options.db });
+  await app.register(fhirRoutes, { db: options.db });
   return app;
 }

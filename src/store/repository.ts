@@ -19,6 +19,8 @@ export interface Patient {
 
 /** A measurement as stored: value in the concept's canonical unit, with provenance. */
 export interface StoredMeasurement {
+  /** Database id (stable; the FHIR Observation id is derived from it). */
+  id: number;
   patientId: string;
   concept: string;
   value: number;
@@ -31,7 +33,7 @@ export interface StoredMeasurement {
   originalUnit: string | null;
 }
 
-export type NewMeasurement = Omit<StoredMeasurement, 'effectiveEnd' | 'originalValue' | 'originalUnit'> &
+export type NewMeasurement = Omit<StoredMeasurement, 'id' | 'effectiveEnd' | 'originalValue' | 'originalUnit'> &
   Partial<Pick<StoredMeasurement, 'effectiveEnd' | 'originalValue' | 'originalUnit'>>;
 
 export async function upsertSite(db: Queryable, site: Site): Promise<void> {
@@ -135,16 +137,24 @@ export async function insertMeasurements(db: Queryable, measurements: readonly N
 
 export interface MeasurementQuery {
   patientId: string;
+  /** Only this measurement. */
+  id?: number;
   concepts?: readonly string[];
   /** Inclusive lower bound on effective_start (ISO 8601). */
   from?: string;
   /** Exclusive upper bound on effective_start (ISO 8601). */
   to?: string;
+  /** At most this many, oldest first. */
+  limit?: number;
 }
 
 export async function listMeasurements(db: Queryable, query: MeasurementQuery): Promise<StoredMeasurement[]> {
   const conditions = ['patient_id = $1'];
   const params: unknown[] = [query.patientId];
+  if (query.id !== undefined) {
+    params.push(query.id);
+    conditions.push(`id = $${params.length}`);
+  }
   if (query.concepts !== undefined) {
     params.push(query.concepts);
     conditions.push(`concept = ANY($${params.length})`);
@@ -158,18 +168,25 @@ export async function listMeasurements(db: Queryable, query: MeasurementQuery): 
     conditions.push(`effective_start < $${params.length}`);
   }
   const result = await db.query<StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null }>(
-    `SELECT patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
+    `SELECT id, patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
             effective_end AS "effectiveEnd", source, record_id AS "recordId",
             original_value AS "originalValue", original_unit AS "originalUnit"
        FROM measurement WHERE ${conditions.join(' AND ')}
-      ORDER BY effective_start, concept, id`,
+      ORDER BY effective_start, concept, id${query.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(query.limit))}` : ''}`,
     params,
   );
   return result.rows.map((row) => ({
     ...row,
+    id: Number(row.id),
     effectiveStart: new Date(row.effectiveStart).toISOString(),
     effectiveEnd: isoOrNull(row.effectiveEnd),
   }));
+}
+
+/** The patient a measurement belongs to (for site checks on measurement-level reads). */
+export async function measurementPatient(db: Queryable, id: number): Promise<string | undefined> {
+  const result = await db.query<{ patient_id: string }>('SELECT patient_id FROM measurement WHERE id = $1', [id]);
+  return result.rows[0]?.patient_id;
 }
 
 export async function countMeasurements(db: Queryable): Promise<number> {

@@ -22,6 +22,8 @@ const PUBLIC_ROUTES = new Set([
   'POST /auth/token', // sign-in itself
   'GET /auth/jwks.json', // public keys are public
   'HEAD /auth/jwks.json',
+  'GET /fhir/metadata', // FHIR CapabilityStatement
+  'HEAD /fhir/metadata',
 ]);
 const isDocsRoute = (url: string): boolean => url.startsWith('/api/docs'); // OpenAPI document and its UI assets
 

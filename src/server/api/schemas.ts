@@ -31,8 +31,9 @@ export const patientSchema = {
 export const measurementSchema = {
   $id: 'Measurement',
   type: 'object',
-  required: ['patientId', 'concept', 'value', 'unit', 'effectiveStart', 'source', 'recordId'],
+  required: ['id', 'patientId', 'concept', 'value', 'unit', 'effectiveStart', 'source', 'recordId'],
   properties: {
+    id: { type: 'integer' },
     patientId: { type: 'string' },
     concept: { type: 'string' },
     value: { type: 'number' },

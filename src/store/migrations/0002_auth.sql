@@ -77,6 +77,7 @@ CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
 CREATE TABLE job (
   id           text PRIMARY KEY DEFAULT gen_random_uuid()::text,
   kind         text NOT NULL,
+  parent_id    text REFERENCES job (id) ON DELETE CASCADE,
   payload      jsonb NOT NULL DEFAULT '{}',
   status       text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
   progress     jsonb NOT NULL DEFAULT '{}',
@@ -93,6 +94,7 @@ CREATE TABLE job (
   finished_at  timestamptz
 );
 CREATE INDEX job_claim_idx ON job (status, created_at);
+CREATE INDEX job_parent_idx ON job (parent_id);
 
 -- Large uploads for jobs, in chunks, so a worker on another instance can read them.
 CREATE TABLE job_blob (
