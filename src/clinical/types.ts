@@ -30,7 +30,19 @@ export type Concept =
   | 'neutrophils'
   | 'lactate'
   | 'suPAR'
-  | 'weight';
+  | 'weight'
+  // Inputs of the HScore (Fardet 2014), used by the `hscore` immune rule set.
+  | 'temperature'
+  | 'hemoglobin'
+  | 'leukocytes'
+  | 'triglycerides'
+  | 'fibrinogen'
+  | 'ast'
+  // Clinical findings recorded as 1 (present) / 0 (absent), also HScore inputs.
+  | 'immunosuppression'
+  | 'hepatomegaly'
+  | 'splenomegaly'
+  | 'hemophagocytosis';
 
 /** Where a value came from, so every output can point back to its source record. */
 export interface Provenance {

@@ -62,6 +62,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(errorHandler);
+  // Graceful shutdown: requests in flight finish, and their keep-alive connections are closed
+  // after the response instead of lingering until the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
   app.setNotFoundHandler((request) => {
     throw new HttpProblem(404, 'Not Found', `No route for ${request.method} ${request.url.split('?')[0]}.`);
   });
