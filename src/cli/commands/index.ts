@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
 import type { CommandResult } from '../main.ts';
+import { register as analyse } from './analyse.ts';
 import { register as classify } from './classify.ts';
 import { register as migrate } from './migrate.ts';
 import { register as serve } from './serve.ts';
@@ -12,4 +13,4 @@ import { register as users } from './users.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
 
-export const commands: RegisterCommand[] = [serve, migrate, users, classify];
+export const commands: RegisterCommand[] = [serve, migrate, users, classify, analyse];
