@@ -42,7 +42,11 @@ export type Concept =
   | 'immunosuppression'
   | 'hepatomegaly'
   | 'splenomegaly'
-  | 'hemophagocytosis';
+  | 'hemophagocytosis'
+  // Events of suspected infection (Sepsis-3, Seymour 2016), recorded as 1 at the event time:
+  // a systemic antibiotic started, a body-fluid culture drawn.
+  | 'antibiotic'
+  | 'culture';
 
 /** Where a value came from, so every output can point back to its source record. */
 export interface Provenance {

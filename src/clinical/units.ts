@@ -387,6 +387,8 @@ export const CONCEPT_UNITS: Readonly<Record<Concept, ConceptUnitSpec>> = {
   hepatomegaly: flag('hepatomegaly', 'CLINICAL.md section 2 (HScore organomegaly)'),
   splenomegaly: flag('splenomegaly', 'CLINICAL.md section 2 (HScore organomegaly)'),
   hemophagocytosis: flag('haemophagocytosis on bone marrow aspirate', 'CLINICAL.md section 2 (HScore)'),
+  antibiotic: flag('systemic antibiotic administered', 'Seymour 2016 suspected infection (Sepsis-3)'),
+  culture: flag('body-fluid culture drawn', 'Seymour 2016 suspected infection (Sepsis-3)'),
 };
 
 export type UnitErrorKind = 'unknown-unit' | 'not-convertible' | 'implausible' | 'refused';

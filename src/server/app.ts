@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Database } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 import { accessAuditPlugin } from './access-audit.ts';
+import { clinicalRoutes } from './api/clinical.ts';
 import { patientRoutes } from './api/patients.ts';
 import { measurementSchema, patientSchema, problemSchema } from './api/schemas.ts';
 import type { Authenticator } from './auth/authenticator.ts';
@@ -113,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: options.db, version: VERSION });
   await app.register(authRoutes, { db: options.db, authenticator: options.authenticator });
   await app.register(patientRoutes, { db: options.db });
+  await app.register(clinicalRoutes, { db: options.db });
   await app.register(fhirRoutes, { db: options.db });
   return app;
 }

@@ -149,10 +149,13 @@ function generatePatient(random: Random, seed: PatientSeed): SyntheticRecord {
       add('urine_output', round(clamp(random.normal(330 * (1 - severity) + 10, 40), 0, 1200), 0), 'mL', fromMs, fromMs + 6 * HOUR_MS);
     }
   }
-  measurements.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-
+  // Suspected infection: culture drawn, then an antibiotic started, shortly before ICU admission.
   const cultureMs = admittedMs - random.integer(1, 10) * HOUR_MS;
   const antibioticMs = cultureMs + random.integer(0, 6) * HOUR_MS;
+  add('culture', 1, '1', cultureMs);
+  add('antibiotic', 1, '1', antibioticMs);
+  measurements.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+
   return {
     patient: {
       id,
