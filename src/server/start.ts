@@ -27,7 +27,13 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
   let demo: SeedReport = { seeded: false, patients: 0, measurements: 0 };
   try {
     const wantsDemo = config.demo === 'true' || (config.demo === 'auto' && db.backend === 'pglite');
-    if (wantsDemo) demo = await seedDemoCohort(db);
+    if (wantsDemo) {
+      // A cohort "as of now": admissions over the last nine days, nothing in the future.
+      const now = Date.now();
+      const hour = 3_600_000;
+      const start = new Date(Math.floor((now - 9 * 24 * hour) / hour) * hour).toISOString();
+      demo = await seedDemoCohort(db, { start, admissionSpacingHours: 3, until: new Date(now).toISOString() });
+    }
     if (authSettings.mode === 'local') {
       if (demo.seeded) await seedDemoUsers(db);
       await bootstrapAdmin(db, env.IMMUNOGUIDE_ADMIN_PASSWORD);

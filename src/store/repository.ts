@@ -197,3 +197,43 @@ export async function countMeasurements(db: Queryable): Promise<number> {
 function isoOrNull(value: Date | string | null | undefined): string | null {
   return value === null || value === undefined ? null : new Date(value).toISOString();
 }
+
+/** Measurements of many patients at once (census, screening), grouped by patient id. */
+export async function measurementsByPatient(
+  db: Queryable,
+  patientIds: readonly string[],
+  options: { concepts?: readonly string[]; from?: string; to?: string } = {},
+): Promise<Map<string, StoredMeasurement[]>> {
+  const params: unknown[] = [patientIds];
+  const conditions = ['patient_id = ANY($1)'];
+  if (options.concepts !== undefined) {
+    params.push(options.concepts);
+    conditions.push(`concept = ANY($${params.length})`);
+  }
+  if (options.from !== undefined) {
+    params.push(options.from);
+    conditions.push(`effective_start >= $${params.length}`);
+  }
+  if (options.to !== undefined) {
+    params.push(options.to);
+    conditions.push(`effective_start < $${params.length}`);
+  }
+  const result = await db.query<StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null }>(
+    `SELECT id, patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
+            effective_end AS "effectiveEnd", source, record_id AS "recordId",
+            original_value AS "originalValue", original_unit AS "originalUnit"
+       FROM measurement WHERE ${conditions.join(' AND ')}
+      ORDER BY patient_id, effective_start, concept, id`,
+    params,
+  );
+  const grouped = new Map<string, StoredMeasurement[]>(patientIds.map((id) => [id, []]));
+  for (const row of result.rows) {
+    grouped.get(row.patientId)?.push({
+      ...row,
+      id: Number(row.id),
+      effectiveStart: new Date(row.effectiveStart).toISOString(),
+      effectiveEnd: isoOrNull(row.effectiveEnd),
+    });
+  }
+  return grouped;
+}

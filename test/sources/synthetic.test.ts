@@ -81,3 +81,11 @@ for (const { backend, skip } of await testBackends()) {
     });
   });
 }
+
+test('a cohort "as of" an instant has nothing at or after it, and no death after it', () => {
+  const until = '2026-01-08T00:00:00.000Z';
+  for (const { patient, measurements } of syntheticCohort({ patients: 40, seed: 5, start: '2026-01-01T00:00:00Z', admissionSpacingHours: 3, until })) {
+    for (const m of measurements) assert.ok(m.time < until, `${m.concept} at ${m.time}`);
+    if (patient.deceasedAt !== null) assert.ok(patient.deceasedAt < until);
+  }
+});

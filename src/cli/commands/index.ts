@@ -6,11 +6,13 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
 import type { CommandResult } from '../main.ts';
 import { register as analyse } from './analyse.ts';
+import { register as audit } from './audit.ts';
 import { register as classify } from './classify.ts';
 import { register as migrate } from './migrate.ts';
 import { register as serve } from './serve.ts';
+import { register as trial } from './trial.ts';
 import { register as users } from './users.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
 
-export const commands: RegisterCommand[] = [serve, migrate, users, classify, analyse];
+export const commands: RegisterCommand[] = [serve, migrate, users, classify, analyse, audit, trial];

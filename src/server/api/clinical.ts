@@ -9,7 +9,7 @@ import type { Database } from '../../store/db.ts';
 import { listMeasurements } from '../../store/repository.ts';
 import { requirePatient } from '../access-audit.ts';
 import { HttpProblem } from '../problem.ts';
-import { latestFacts } from './facts.ts';
+import { therapyFactsAt } from '../../clinical/assessment.ts';
 import { errorResponses } from './schemas.ts';
 import { toMeasurements } from './store-bridge.ts';
 
@@ -93,7 +93,7 @@ export const clinicalRoutes: FastifyPluginAsync<{ db: Database }> = async (app, 
       const patient = await requirePatient(request, db, patientId, 'therapy:read');
       const measurements = toMeasurements(await listMeasurements(db, { patientId, to: new Date(Date.parse(at) + 1).toISOString() }));
       const classification = classifyAt(measurements, at, ruleSetOrProblem(undefined));
-      const plan = planTherapy({ className: classification.class, start, patient: latestFacts(patient, measurements, at) });
+      const plan = planTherapy({ className: classification.class, start, patient: therapyFactsAt(patient, measurements, at) });
       if (!plan.ok) {
         throw new HttpProblem(422, 'Unprocessable Content', plan.error.message, { classification: classification.summary });
       }

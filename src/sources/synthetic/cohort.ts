@@ -43,6 +43,8 @@ export interface CohortOptions {
   admissionSpacingHours?: number;
   /** Days of data per patient (fewer when the patient dies). */
   days?: number;
+  /** No measurement at or after this instant (a cohort "as of now" for the demo). */
+  until?: string;
   /** Stratum shares (defaults roughly as in ImmunoSep's screening: half unclassified). */
   prevalence?: { MALS: number; immunoparalysis: number };
 }
@@ -63,13 +65,14 @@ export function* syntheticCohort(options: CohortOptions): Generator<SyntheticRec
   const spacingMs = (options.admissionSpacingHours ?? 7) * HOUR_MS;
   const days = options.days ?? 10;
   const prevalence = options.prevalence ?? { MALS: 0.22, immunoparalysis: 0.28 };
+  const untilMs = options.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(options.until);
   for (let index = 0; index < options.patients; index++) {
     const id = `SYN-${String(index + 1).padStart(6, '0')}`;
     const admittedMs = startMs + index * spacingMs + random.integer(0, 59) * 60_000;
     const draw = random.next();
     const stratum: SyntheticStratum =
       draw < prevalence.MALS ? 'MALS' : draw < prevalence.MALS + prevalence.immunoparalysis ? 'immunoparalysis' : 'unclassified';
-    yield generatePatient(random, { id, siteId: sites[index % sites.length]!, admittedMs, stratum, days });
+    yield generatePatient(random, { id, siteId: sites[index % sites.length]!, admittedMs, stratum, days, untilMs });
   }
 }
 
@@ -79,6 +82,7 @@ interface PatientSeed {
   admittedMs: number;
   stratum: SyntheticStratum;
   days: number;
+  untilMs: number;
 }
 
 function generatePatient(random: Random, seed: PatientSeed): SyntheticRecord {
@@ -90,7 +94,7 @@ function generatePatient(random: Random, seed: PatientSeed): SyntheticRecord {
   const mortality = stratum === 'MALS' ? 0.45 : stratum === 'immunoparalysis' ? 0.35 : 0.25;
   const deathDay = random.chance(mortality * (0.6 + initialSeverity)) ? random.integer(2, 27) : undefined;
   const deathMs = deathDay === undefined ? undefined : admittedMs + (deathDay - 1) * 24 * HOUR_MS + random.integer(1, 23) * HOUR_MS;
-  const endMs = Math.min(admittedMs + seed.days * 24 * HOUR_MS, deathMs ?? Number.POSITIVE_INFINITY);
+  const endMs = Math.min(admittedMs + seed.days * 24 * HOUR_MS, deathMs ?? Number.POSITIVE_INFINITY, seed.untilMs);
 
   const measurements: Measurement[] = [];
   let sequence = 0;
@@ -163,7 +167,7 @@ function generatePatient(random: Random, seed: PatientSeed): SyntheticRecord {
       birthDate: birth.toISOString().slice(0, 10),
       sex: random.chance(0.42) ? 'female' : 'male',
       admittedAt: new Date(admittedMs).toISOString(),
-      deceasedAt: deathMs === undefined ? null : new Date(deathMs).toISOString(),
+      deceasedAt: deathMs === undefined || deathMs >= seed.untilMs ? null : new Date(deathMs).toISOString(),
       intendedStratum: stratum,
       infection: {
         kind: random.pick(INFECTIONS),

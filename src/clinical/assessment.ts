@@ -1,0 +1,174 @@
+/**
+ * One patient, one moment: everything the bedside needs, computed by the pure engines and
+ * explained. The web census, the patient page and the CDS Hooks cards all read this shape.
+ *
+ * - immune class under the chosen rule set (with evidence and its age),
+ * - SOFA by day (with the components that were missing) and Sepsis-3,
+ * - eligibility per criterion,
+ * - the recommended targeted therapy with its safety warnings (never a changed dose),
+ * - data gaps: what is missing or stale, said in words, so nobody mistakes "not measured"
+ *   for "normal".
+ */
+import { assessSepsis3, type Sepsis3Assessment } from './sepsis3.ts';
+import { type EligibilityResult, IMMUNOSEP_CRITERIA, type SiteAnswer, screenEligibility } from './eligibility.ts';
+import { IMMUNOSEP, classifyAt } from './immune/index.ts';
+import type { ImmuneClassification, ImmuneRuleSet } from './immune/types.ts';
+import { IMMUNOSEP_THERAPY_RULES, type Regimen, type SafetyAssessment, type TherapyPatientFacts, assessSafety, regimenFor } from './therapy.ts';
+import type { IsoDateTime, Measurement } from './types.ts';
+
+export interface PatientFacts {
+  id: string;
+  birthDate: string | null;
+  sex: 'female' | 'male' | 'other' | 'unknown' | null;
+  deceasedAt: string | null;
+}
+
+/** A day of SOFA as the engine reports it (see sofa/). */
+export interface SofaDaySummary {
+  day: number;
+  start: IsoDateTime;
+  end: IsoDateTime;
+  total: number;
+  components: Record<'respiration' | 'coagulation' | 'liver' | 'cardiovascular' | 'cns' | 'renal', number | null>;
+  missing: string[];
+}
+
+export interface AssessmentInput {
+  patient: PatientFacts;
+  /** The patient's measurements (any order); those after `at` are ignored. */
+  measurements: readonly Measurement[];
+  at: IsoDateTime;
+  ruleSet?: ImmuneRuleSet;
+  /** Daily SOFA (from the SOFA engine), oldest first. */
+  sofaDays?: readonly SofaDaySummary[];
+  treatmentStart?: IsoDateTime | null;
+  siteAnswers?: Record<string, SiteAnswer>;
+  covid19?: boolean | null;
+}
+
+export interface PatientAssessment {
+  patientId: string;
+  at: IsoDateTime;
+  classification: ImmuneClassification;
+  /** Hours since the newest biomarker sample the class rests on (null when none). */
+  evidenceAgeHours: number | null;
+  sofa: { today: SofaDaySummary | null; days: SofaDaySummary[] };
+  sepsis3: Sepsis3Assessment | null;
+  eligibility: EligibilityResult | null;
+  therapy: { regimen: Regimen; safety: SafetyAssessment } | null;
+  dataGaps: string[];
+}
+
+const HOUR_MS = 3_600_000;
+/** Labs older than this are not "current" for safety checks (same window as biomarker validity). */
+const LAB_VALIDITY_HOURS = 48;
+
+export function assessPatient(input: AssessmentInput): PatientAssessment {
+  const atMs = Date.parse(input.at);
+  const measurements = input.measurements.filter((m) => Date.parse(m.time) <= atMs);
+  const ruleSet = input.ruleSet ?? IMMUNOSEP;
+  const classification = classifyAt(measurements, input.at, ruleSet);
+  const dataGaps: string[] = [];
+
+  const evidenceTimes = classification.evidence.inputs.map((i) => Date.parse(i.time));
+  const evidenceAgeHours = evidenceTimes.length === 0 ? null : (atMs - Math.max(...evidenceTimes)) / HOUR_MS;
+  if (classification.class === 'indeterminate') {
+    for (const concept of classification.missing) dataGaps.push(`no valid ${concept} result: order it to classify the immune state`);
+    for (const stale of classification.stale) dataGaps.push(`${stale.concept} result is stale (${stale.ageHours.toFixed(0)} h old; valid ${ruleSet.validityWindow.hours} h)`);
+  }
+
+  const days = [...(input.sofaDays ?? [])].filter((d) => Date.parse(d.start) <= atMs);
+  const today = days.at(-1) ?? null;
+  if (today === null) dataGaps.push('no SOFA could be computed: no SOFA inputs recorded');
+  else if (today.missing.length > 0) dataGaps.push(`SOFA today lacks ${today.missing.join(', ')} (scored 0, not measured)`);
+
+  const sepsis3 = assessSepsis3Facts(measurements, days, dataGaps);
+  const facts = therapyFactsAt(input.patient, measurements, input.at);
+
+  const eligibilityResult = screenEligibility(
+    {
+      birthDate: input.patient.birthDate,
+      sepsis3: sepsis3 === null ? null : { met: sepsis3.met, onsetTime: sepsis3.onsetTime },
+      immuneClass: classification.class,
+      treatmentStart: input.treatmentStart ?? null,
+      absoluteNeutrophilCountPerMm3: facts.absoluteNeutrophilCountPerMm3 ?? null,
+      covid19: input.covid19 ?? null,
+      ...(input.siteAnswers ? { siteAnswers: input.siteAnswers } : {}),
+    },
+    IMMUNOSEP_CRITERIA,
+    input.at,
+  );
+
+  const regimen = ruleSet.therapy.kind === 'immunosep-regimens' ? regimenFor(classification.class) : null;
+  let therapy: PatientAssessment['therapy'] = null;
+  if (regimen !== null) {
+    therapy = { regimen, safety: assessSafety(regimen, facts, IMMUNOSEP_THERAPY_RULES) };
+  }
+  if (input.patient.deceasedAt !== null && Date.parse(input.patient.deceasedAt) <= atMs) dataGaps.unshift('patient deceased');
+
+  return {
+    patientId: input.patient.id,
+    at: new Date(atMs).toISOString(),
+    classification,
+    evidenceAgeHours,
+    sofa: { today, days },
+    sepsis3,
+    eligibility: eligibilityResult.ok ? eligibilityResult.value : null,
+    therapy,
+    dataGaps,
+  };
+}
+
+function assessSepsis3Facts(measurements: readonly Measurement[], days: readonly SofaDaySummary[], dataGaps: string[]): Sepsis3Assessment | null {
+  const antibiotics = measurements.filter((m) => m.concept === 'antibiotic' && m.value === 1).map((m) => ({ time: m.time, ...(m.provenance ? { id: m.provenance.recordId } : {}) }));
+  const cultures = measurements.filter((m) => m.concept === 'culture' && m.value === 1).map((m) => ({ time: m.time, ...(m.provenance ? { id: m.provenance.recordId } : {}) }));
+  if (antibiotics.length === 0 || cultures.length === 0) {
+    dataGaps.push('Sepsis-3 not assessable: antibiotic and culture times are needed for suspected infection');
+    return null;
+  }
+  if (days.length === 0) {
+    dataGaps.push('Sepsis-3 not assessable: no SOFA');
+    return null;
+  }
+  // A day's SOFA is known at the end of its window; use that instant as the SOFA time.
+  const result = assessSepsis3({ antibiotics, cultures, sofa: days.map((d) => ({ time: d.end, total: d.total })) });
+  return result.ok ? result.value : null;
+}
+
+/** The newest value of a concept at `at`, if it is at most `maxAgeHours` old. */
+export function latestValue(measurements: readonly Measurement[], concept: Measurement['concept'], at: IsoDateTime, maxAgeHours = LAB_VALIDITY_HOURS): number | null {
+  const atMs = Date.parse(at);
+  let best: Measurement | undefined;
+  for (const m of measurements) {
+    const ms = Date.parse(m.time);
+    if (m.concept !== concept || ms > atMs || atMs - ms > maxAgeHours * HOUR_MS) continue;
+    if (!best || ms >= Date.parse(best.time)) best = m;
+  }
+  return best?.value ?? null;
+}
+
+/** The facts the therapy safety checks need, from the newest current values. */
+export function therapyFactsAt(patient: PatientFacts, measurements: readonly Measurement[], at: IsoDateTime): TherapyPatientFacts {
+  const neutrophils = latestValue(measurements, 'neutrophils', at);
+  return {
+    ageYears: ageInYears(patient.birthDate, at),
+    // Weight changes slowly: a month-old weight is still the best available.
+    weightKg: latestValue(measurements, 'weight', at, 24 * 30),
+    sex: patient.sex === 'female' || patient.sex === 'male' ? patient.sex : null,
+    serumCreatinineMgPerDl: latestValue(measurements, 'creatinine', at),
+    plateletsThousandPerUl: latestValue(measurements, 'platelets', at),
+    // Canonical neutrophils are 10^3/uL; the safety rule speaks cells/mm3 (= cells/uL).
+    absoluteNeutrophilCountPerMm3: neutrophils === null ? null : neutrophils * 1000,
+    haemoglobinGPerDl: latestValue(measurements, 'hemoglobin', at),
+    activeBleeding: null,
+  };
+}
+
+export function ageInYears(birthDate: string | null, at: string): number | null {
+  if (!birthDate) return null;
+  const birth = new Date(`${birthDate}T00:00:00Z`);
+  const now = new Date(at);
+  let age = now.getUTCFullYear() - birth.getUTCFullYear();
+  if (now.getUTCMonth() < birth.getUTCMonth() || (now.getUTCMonth() === birth.getUTCMonth() && now.getUTCDate() < birth.getUTCDate())) age--;
+  return age;
+}
