@@ -14,6 +14,7 @@ import { type EligibilityResult, IMMUNOSEP_CRITERIA, type SiteAnswer, screenElig
 import { IMMUNOSEP, classifyAt } from './immune/index.ts';
 import type { ImmuneClassification, ImmuneRuleSet } from './immune/types.ts';
 import { IMMUNOSEP_THERAPY_RULES, type Regimen, type SafetyAssessment, type TherapyPatientFacts, assessSafety, regimenFor } from './therapy.ts';
+import { DEFAULT_SOFA_PRESET, sofaDays } from './sofa/index.ts';
 import type { IsoDateTime, Measurement } from './types.ts';
 
 export interface PatientFacts {
@@ -39,8 +40,12 @@ export interface AssessmentInput {
   measurements: readonly Measurement[];
   at: IsoDateTime;
   ruleSet?: ImmuneRuleSet;
-  /** Daily SOFA (from the SOFA engine), oldest first. */
+  /** Daily SOFA, oldest first; computed from the measurements when not given. */
   sofaDays?: readonly SofaDaySummary[];
+  /** SOFA preset for computed days (default mimic-iv conventions). */
+  sofaPreset?: string;
+  /** Start of SOFA day 1 (default: the patient's first measurement). */
+  sofaStart?: IsoDateTime;
   treatmentStart?: IsoDateTime | null;
   siteAnswers?: Record<string, SiteAnswer>;
   covid19?: boolean | null;
@@ -52,7 +57,7 @@ export interface PatientAssessment {
   classification: ImmuneClassification;
   /** Hours since the newest biomarker sample the class rests on (null when none). */
   evidenceAgeHours: number | null;
-  sofa: { today: SofaDaySummary | null; days: SofaDaySummary[] };
+  sofa: { preset: string; today: SofaDaySummary | null; days: SofaDaySummary[] };
   sepsis3: Sepsis3Assessment | null;
   eligibility: EligibilityResult | null;
   therapy: { regimen: Regimen; safety: SafetyAssessment } | null;
@@ -77,7 +82,13 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
     for (const stale of classification.stale) dataGaps.push(`${stale.concept} result is stale (${stale.ageHours.toFixed(0)} h old; valid ${ruleSet.validityWindow.hours} h)`);
   }
 
-  const days = [...(input.sofaDays ?? [])].filter((d) => Date.parse(d.start) <= atMs);
+  const sofaPreset = input.sofaPreset ?? DEFAULT_SOFA_PRESET;
+  const computed =
+    input.sofaDays ??
+    sofaDays(measurements, { preset: sofaPreset, until: new Date(atMs + 1).toISOString(), ...(input.sofaStart ? { start: input.sofaStart } : {}) }).map(
+      ({ day, start, end, total, components, missing }) => ({ day, start, end, total, components, missing }),
+    );
+  const days = computed.filter((d) => Date.parse(d.start) <= atMs);
   const today = days.at(-1) ?? null;
   if (today === null) dataGaps.push('no SOFA could be computed: no SOFA inputs recorded');
   else if (today.missing.length > 0) dataGaps.push(`SOFA today lacks ${today.missing.join(', ')} (scored 0, not measured)`);
@@ -111,7 +122,7 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
     at: new Date(atMs).toISOString(),
     classification,
     evidenceAgeHours,
-    sofa: { today, days },
+    sofa: { preset: sofaPreset, today, days },
     sepsis3,
     eligibility: eligibilityResult.ok ? eligibilityResult.value : null,
     therapy,

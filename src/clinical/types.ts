@@ -68,6 +68,11 @@ export interface Measurement {
   time: IsoDateTime;
   endTime?: IsoDateTime;
   provenance?: Provenance;
+  /**
+   * The value and unit as the source reported them, when they differ from the canonical
+   * ones. SOFA scores SI-reported values against the SI column of the printed table.
+   */
+  reported?: { value: number; unit: string };
 }
 
 /** Result-like union used at the core instead of exceptions. */

@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Database } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 import { accessAuditPlugin } from './access-audit.ts';
+import { assessmentRoutes } from './api/assessment.ts';
 import { clinicalRoutes } from './api/clinical.ts';
 import { patientRoutes } from './api/patients.ts';
 import { measurementSchema, patientSchema, problemSchema } from './api/schemas.ts';
@@ -115,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes, { db: options.db, authenticator: options.authenticator });
   await app.register(patientRoutes, { db: options.db });
   await app.register(clinicalRoutes, { db: options.db });
+  await app.register(assessmentRoutes, { db: options.db });
   await app.register(fhirRoutes, { db: options.db });
   return app;
 }

@@ -237,3 +237,12 @@ export async function measurementsByPatient(
   }
   return grouped;
 }
+
+/** Each patient's first measurement time (the anchor of SOFA day 1), for many patients at once. */
+export async function firstMeasurementTimes(db: Queryable, patientIds: readonly string[]): Promise<Map<string, string>> {
+  const result = await db.query<{ patient_id: string; first: Date | string }>(
+    'SELECT patient_id, min(effective_start) AS first FROM measurement WHERE patient_id = ANY($1) GROUP BY patient_id',
+    [patientIds],
+  );
+  return new Map(result.rows.map((row) => [row.patient_id, new Date(row.first).toISOString()]));
+}

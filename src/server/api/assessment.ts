@@ -1,0 +1,143 @@
+/**
+ * The bedside views: GET /api/census (one row per patient of the caller's sites) and
+ * GET /api/patients/:patientId/assessment (everything about one patient, explained).
+ * Both come from the same pure assessment (src/clinical/assessment.ts).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { type PatientAssessment, ageInYears, assessPatient } from '../../clinical/assessment.ts';
+import type { Measurement } from '../../clinical/types.ts';
+import type { Database } from '../../store/db.ts';
+import { type Patient, firstMeasurementTimes, listMeasurements, listPatients, measurementsByPatient } from '../../store/repository.ts';
+import { auditAccess, requirePatient } from '../access-audit.ts';
+import { principalOf } from '../auth/plugin.ts';
+import { evaluationTime, ruleSetOrProblem } from './clinical.ts';
+import { errorResponses } from './schemas.ts';
+import { toMeasurements } from './store-bridge.ts';
+
+/** How much history a census row needs: SOFA trend (7 days) and Sepsis-3 windows (72 h before). */
+const CENSUS_HISTORY_DAYS = 10;
+
+export function assess(patient: Patient, measurements: Measurement[], at: string, ruleSetId?: string, sofaStart?: string): PatientAssessment {
+  return assessPatient({
+    patient,
+    measurements,
+    at,
+    ruleSet: ruleSetOrProblem(ruleSetId),
+    ...(sofaStart !== undefined ? { sofaStart } : {}),
+  });
+}
+
+export interface CensusRow {
+  patientId: string;
+  siteId: string;
+  ageYears: number | null;
+  sex: string | null;
+  deceased: boolean;
+  immuneClass: string;
+  classSummary: string;
+  ruleSet: { id: string; version: string };
+  evidenceAgeHours: number | null;
+  sofaToday: number | null;
+  sofaMissing: string[];
+  /** Totals of the last 7 SOFA days, oldest first (null: no SOFA that day). */
+  sofaTrend: Array<number | null>;
+  sepsis3: boolean | null;
+  eligibility: 'eligible' | 'not-eligible' | 'incomplete' | null;
+  therapy: { drug: string; description: string } | null;
+  warnings: Array<{ code: string; severity: string; message: string }>;
+  dataGaps: string[];
+}
+
+export function censusRow(patient: Patient, assessment: PatientAssessment): CensusRow {
+  const days = assessment.sofa.days;
+  const trend = days.slice(-7).map((d) => d.total);
+  return {
+    patientId: patient.id,
+    siteId: patient.siteId,
+    ageYears: ageInYears(patient.birthDate, assessment.at),
+    sex: patient.sex,
+    deceased: patient.deceasedAt !== null && patient.deceasedAt <= assessment.at,
+    immuneClass: assessment.classification.class,
+    classSummary: assessment.classification.summary,
+    ruleSet: assessment.classification.ruleSet,
+    evidenceAgeHours: assessment.evidenceAgeHours,
+    sofaToday: assessment.sofa.today?.total ?? null,
+    sofaMissing: assessment.sofa.today?.missing ?? [],
+    sofaTrend: trend,
+    sepsis3: assessment.sepsis3?.met ?? null,
+    eligibility: assessment.eligibility?.status ?? null,
+    therapy: assessment.therapy ? { drug: assessment.therapy.regimen.drug, description: assessment.therapy.regimen.description } : null,
+    warnings: (assessment.therapy?.safety.warnings ?? []).map((w) => ({ code: w.code, severity: w.severity, message: w.message })),
+    dataGaps: assessment.dataGaps,
+  };
+}
+
+const querySchema = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', description: 'evaluation time, ISO 8601 with zone (default: now)' },
+    ruleSet: { type: 'string', description: 'immune rule set (default immunosep)' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
+  app.get(
+    '/api/census',
+    {
+      config: { permission: 'patient:read' },
+      schema: {
+        tags: ['clinical'],
+        summary: "ICU census: one assessed row per patient of the caller's sites",
+        querystring: { ...querySchema, properties: { ...querySchema.properties, site: { type: 'string' } } },
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const query = request.query as { at?: string; ruleSet?: string; site?: string };
+      const at = evaluationTime(query.at);
+      ruleSetOrProblem(query.ruleSet);
+      const principal = principalOf(request);
+      const sites = query.site === undefined ? principal.sites : principal.sites.filter((s) => s === query.site);
+      const patients = await listPatients(db, sites);
+      const atMs = Date.parse(at);
+      const grouped = await measurementsByPatient(
+        db,
+        patients.map((p) => p.id),
+        { from: new Date(atMs - CENSUS_HISTORY_DAYS * 86_400_000).toISOString(), to: new Date(atMs + 1).toISOString() },
+      );
+      // SOFA day 1 starts at each patient's first measurement, as on the patient page.
+      const anchors = await firstMeasurementTimes(db, patients.map((p) => p.id));
+      auditAccess(request, { action: 'census:read', siteId: query.site ?? null, outcome: 'allowed' });
+      return {
+        at,
+        rows: patients.map((patient) =>
+          censusRow(patient, assess(patient, toMeasurements(grouped.get(patient.id) ?? []), at, query.ruleSet, anchors.get(patient.id))),
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/api/patients/:patientId/assessment',
+    {
+      config: { permission: 'patient:read' },
+      schema: {
+        tags: ['clinical'],
+        summary: 'Everything about one patient at a time, explained: immune class, SOFA, Sepsis-3, eligibility, therapy, data gaps',
+        params: { type: 'object', required: ['patientId'], properties: { patientId: { type: 'string' } } },
+        querystring: querySchema,
+        response: { ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { patientId } = request.params as { patientId: string };
+      const query = request.query as { at?: string; ruleSet?: string };
+      const at = evaluationTime(query.at);
+      ruleSetOrProblem(query.ruleSet);
+      const patient = await requirePatient(request, db, patientId, 'assessment:read');
+      const measurements = toMeasurements(await listMeasurements(db, { patientId, to: new Date(Date.parse(at) + 1).toISOString() }));
+      return { patient, assessment: assess(patient, measurements, at, query.ruleSet) };
+    },
+  );
+};
