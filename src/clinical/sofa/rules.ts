@@ -44,8 +44,11 @@ export interface SofaParameters {
   version: string;
   title: string;
   citation: string;
-  /** Window boundaries: [from, to) as in the day definition, or (from, to] as mimic-code's hours. */
-  windowClosure: 'closed-open' | 'open-closed';
+  /**
+   * Boundaries of the rolling hourly windows: (end - 24 h, end] as mimic-code's hours, or
+   * [end - 24 h, end). Day windows are always [start + 24(k-1) h, start + 24k h).
+   */
+  hourlyWindowClosure: 'closed-open' | 'open-closed';
   respiration: {
     /** FiO2 charted up to this many hours before a PaO2 pairs with it (same time preferred). */
     fio2LookbackHours: number;
@@ -91,7 +94,7 @@ export const MIMIC_IV_PRESET: SofaParameters = Object.freeze({
   version: '1.0.0',
   title: 'MIMIC-IV sofa concept conventions (mimic-code)',
   citation: MIMIC_CITATION,
-  windowClosure: 'open-closed',
+  hourlyWindowClosure: 'open-closed',
   respiration: { fio2LookbackHours: 4, fio2Default: null, ventilationFlagHoldHours: 24 },
   vasopressors: { sampling: 'hour-end', minimumMinutes: 0, pointRateHoldHours: 1 },
   urineOutput: { minCoverageHours: 22, maxCoverageHours: 30 },
@@ -104,7 +107,7 @@ export const VINCENT_1996_PRESET: SofaParameters = Object.freeze({
   version: '1.0.0',
   title: 'SOFA table as printed (Vincent 1996 / Sepsis-3)',
   citation: SOFA_CITATION,
-  windowClosure: 'closed-open',
+  hourlyWindowClosure: 'closed-open',
   respiration: { fio2LookbackHours: 4, fio2Default: null, ventilationFlagHoldHours: 24 },
   vasopressors: { sampling: 'duration', minimumMinutes: 60, pointRateHoldHours: 1 },
   urineOutput: { minCoverageHours: 22, maxCoverageHours: 30 },

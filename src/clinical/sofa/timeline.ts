@@ -141,10 +141,12 @@ function inputOf(entry: Timed, note?: string): SofaInput {
 const isMolar = (unit: string | undefined): boolean => unit !== undefined && /mol/i.test(unit);
 const isKiloPascal = (unit: string | undefined): boolean => unit !== undefined && /^k?Pa$/i.test(unit.trim());
 
-/** Scores one window [fromMs, toMs) or (fromMs, toMs] (by the preset's closure). */
-export function scoreWindow(index: SofaIndex, fromMs: number, toMs: number, parameters: SofaParameters): SofaWindowScore {
+export type WindowClosure = SofaParameters['hourlyWindowClosure'];
+
+/** Scores one window, [fromMs, toMs) or (fromMs, toMs]. */
+export function scoreWindow(index: SofaIndex, fromMs: number, toMs: number, parameters: SofaParameters, closure: WindowClosure = 'closed-open'): SofaWindowScore {
   const inWindow =
-    parameters.windowClosure === 'closed-open' ? (ms: number) => ms >= fromMs && ms < toMs : (ms: number) => ms > fromMs && ms <= toMs;
+    closure === 'closed-open' ? (ms: number) => ms >= fromMs && ms < toMs : (ms: number) => ms > fromMs && ms <= toMs;
   const slice = (concept: string): Timed[] => index.range(concept, fromMs, toMs).filter((e) => inWindow(e.ms));
   const components = {} as Record<SofaComponent, number | null>;
   const basis: Partial<Record<SofaComponent, SofaInput[]>> = {};
@@ -390,7 +392,7 @@ export function sofaDays(measurements: readonly Measurement[], options: SofaDays
   const days: SofaDay[] = [];
   for (let k = 1; k <= count; k++) {
     const from = startMs + (k - 1) * DAY_MS;
-    days.push({ day: k, ...scoreWindow(index, from, from + DAY_MS, parameters) });
+    days.push({ day: k, ...scoreWindow(index, from, from + DAY_MS, parameters, 'closed-open') });
   }
   return days;
 }
@@ -411,7 +413,7 @@ export function sofaHours(measurements: readonly Measurement[], options: SofaHou
   const hours: SofaHour[] = [];
   for (let hr = 0; hr < options.hours; hr++) {
     const end = startMs + (hr + 1) * HOUR_MS;
-    hours.push({ hr, ...scoreWindow(index, end - DAY_MS, end, parameters) });
+    hours.push({ hr, ...scoreWindow(index, end - DAY_MS, end, parameters, parameters.hourlyWindowClosure) });
   }
   return hours;
 }

@@ -36,10 +36,14 @@ describe('day windows', () => {
     assert.equal(days[0]!.end, at(24));
   });
 
-  test('under mimic-iv a window is (from, to]: a value exactly at the boundary belongs to the earlier window', () => {
-    const data = [m('platelets', 200, '10*3/uL', 1), m('platelets', 40, '10*3/uL', 24)];
-    const days = sofaDays(data, { preset: 'mimic-iv', start: T0 });
-    assert.equal(days[0]!.components.coagulation, 3);
+  test('day windows are [from, to) under every preset; mimic-iv hourly windows are (end - 24 h, end]', () => {
+    const data = [m('platelets', 200, '10*3/uL', 0), m('platelets', 40, '10*3/uL', 24)];
+    for (const preset of ['mimic-iv', 'vincent1996']) {
+      assert.deepEqual(sofaDays(data, { preset, start: T0 }).map((d) => d.components.coagulation), [0, 3], preset);
+    }
+    const hours = sofaHours(data, { start: T0, hours: 24, preset: 'mimic-iv' });
+    assert.equal(hours[23]!.components.coagulation, 3, 'the value at the hour end belongs to that hour');
+    assert.equal(sofaHours(data, { start: T0, hours: 24, preset: 'vincent1996' })[23]!.components.coagulation, 0);
   });
 
   test('--start moves the grid', () => {
@@ -86,10 +90,10 @@ describe('respiration', () => {
 
 describe('cardiovascular', () => {
   test('a 30-minute norepinephrine run counts under mimic-iv when it spans an hour end, never under vincent1996 (>= 1 h)', () => {
-    const spanning = [m('map', 75, 'mm[Hg]', 0.5), m('norepinephrine', 0.05, 'ug/kg/min', 2.75, 3.25)];
+    const spanning = [m('map', 75, 'mm[Hg]', 0), m('norepinephrine', 0.05, 'ug/kg/min', 2.75, 3.25)];
     assert.equal(sofaDays(spanning, { preset: 'mimic-iv', start: T0 })[0]!.components.cardiovascular, 3);
     assert.equal(sofaDays(spanning, { preset: 'vincent1996', start: T0 })[0]!.components.cardiovascular, 0);
-    const within = [m('map', 75, 'mm[Hg]', 0.5), m('norepinephrine', 0.05, 'ug/kg/min', 2.1, 2.6)];
+    const within = [m('map', 75, 'mm[Hg]', 0), m('norepinephrine', 0.05, 'ug/kg/min', 2.1, 2.6)];
     assert.equal(sofaDays(within, { preset: 'mimic-iv', start: T0 })[0]!.components.cardiovascular, 0, 'not running at any hour end');
   });
 
