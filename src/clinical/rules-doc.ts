@@ -9,6 +9,7 @@
  */
 import { renderImmuneRuleSetsMarkdown } from './immune/render.ts';
 import { SCREENING_RULES_DOC_SECTIONS } from './screening-rules-doc.ts';
+import { renderSofaRulesMarkdown } from './sofa/render.ts';
 import { renderUnitsMarkdown } from './units-doc.ts';
 
 export interface RulesDocSection {
@@ -21,6 +22,7 @@ export interface RulesDocSection {
 
 export const RULES_DOC_SECTIONS: readonly RulesDocSection[] = [
   { id: 'immune-classification', title: 'Immune classification', render: () => renderImmuneRuleSetsMarkdown() },
+  { id: 'sofa', title: 'SOFA', render: renderSofaRulesMarkdown },
   ...SCREENING_RULES_DOC_SECTIONS,
   { id: 'units', title: 'Units and plausibility', render: renderUnitsMarkdown },
 ];
