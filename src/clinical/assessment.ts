@@ -93,7 +93,7 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
   if (today === null) dataGaps.push('no SOFA could be computed: no SOFA inputs recorded');
   else if (today.missing.length > 0) dataGaps.push(`SOFA today lacks ${today.missing.join(', ')} (scored 0, not measured)`);
 
-  const sepsis3 = assessSepsis3Facts(measurements, days, dataGaps);
+  const sepsis3 = assessSepsis3Facts(measurements, days, atMs, dataGaps);
   const facts = therapyFactsAt(input.patient, measurements, input.at);
 
   const eligibilityResult = screenEligibility(
@@ -130,7 +130,7 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
   };
 }
 
-function assessSepsis3Facts(measurements: readonly Measurement[], days: readonly SofaDaySummary[], dataGaps: string[]): Sepsis3Assessment | null {
+function assessSepsis3Facts(measurements: readonly Measurement[], days: readonly SofaDaySummary[], atMs: number, dataGaps: string[]): Sepsis3Assessment | null {
   const antibiotics = measurements.filter((m) => m.concept === 'antibiotic' && m.value === 1).map((m) => ({ time: m.time, ...(m.provenance ? { id: m.provenance.recordId } : {}) }));
   const cultures = measurements.filter((m) => m.concept === 'culture' && m.value === 1).map((m) => ({ time: m.time, ...(m.provenance ? { id: m.provenance.recordId } : {}) }));
   if (antibiotics.length === 0 || cultures.length === 0) {
@@ -141,8 +141,9 @@ function assessSepsis3Facts(measurements: readonly Measurement[], days: readonly
     dataGaps.push('Sepsis-3 not assessable: no SOFA');
     return null;
   }
-  // A day's SOFA is known at the end of its window; use that instant as the SOFA time.
-  const result = assessSepsis3({ antibiotics, cultures, sofa: days.map((d) => ({ time: d.end, total: d.total })) });
+  // A day's SOFA is known at the end of its window (or now, for the day in progress).
+  const sofa = days.map((d) => ({ time: new Date(Math.min(Date.parse(d.end), atMs)).toISOString(), total: d.total }));
+  const result = assessSepsis3({ antibiotics, cultures, sofa });
   return result.ok ? result.value : null;
 }
 

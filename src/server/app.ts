@@ -14,9 +14,11 @@ import { accessAuditPlugin } from './access-audit.ts';
 import { assessmentRoutes } from './api/assessment.ts';
 import { clinicalRoutes } from './api/clinical.ts';
 import { patientRoutes } from './api/patients.ts';
+import { trialRoutes } from './api/trial.ts';
 import { measurementSchema, patientSchema, problemSchema } from './api/schemas.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authPlugin } from './auth/plugin.ts';
+import type { Permission } from './auth/principal.ts';
 import { authRoutes } from './auth/routes.ts';
 import { fhirRoutes } from './fhir/routes.ts';
 import { healthRoutes } from './health.ts';
@@ -37,6 +39,7 @@ export interface RouteInfo {
   method: string;
   url: string;
   public: boolean;
+  permission: Permission | undefined;
 }
 
 declare module 'fastify' {
@@ -82,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     if (PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix))) route.config = { ...route.config, public: true };
     for (const method of [route.method].flat()) {
-      routeTable.push({ method, url: route.url, public: route.config?.public === true });
+      routeTable.push({ method, url: route.url, public: route.config?.public === true, permission: route.config?.permission });
     }
   });
   for (const schema of [problemSchema, patientSchema, measurementSchema]) app.addSchema(schema);
@@ -117,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(patientRoutes, { db: options.db });
   await app.register(clinicalRoutes, { db: options.db });
   await app.register(assessmentRoutes, { db: options.db });
+  await app.register(trialRoutes, { db: options.db });
   await app.register(fhirRoutes, { db: options.db });
   return app;
 }
