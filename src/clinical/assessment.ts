@@ -83,14 +83,22 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
   }
 
   const sofaPreset = input.sofaPreset ?? DEFAULT_SOFA_PRESET;
+  // Days run from the anchor to the last measurement (not to `at`: a patient whose data ended
+  // months ago has no SOFA "today", and no empty days are invented up to now).
+  const lastMs = measurements.reduce((max, m) => Math.max(max, Date.parse(m.time)), Number.NEGATIVE_INFINITY);
   const computed =
     input.sofaDays ??
-    sofaDays(measurements, { preset: sofaPreset, until: new Date(atMs + 1).toISOString(), ...(input.sofaStart ? { start: input.sofaStart } : {}) }).map(
-      ({ day, start, end, total, components, missing }) => ({ day, start, end, total, components, missing }),
-    );
+    (measurements.length === 0
+      ? []
+      : sofaDays(measurements, { preset: sofaPreset, until: new Date(Math.min(atMs, lastMs) + 1).toISOString(), ...(input.sofaStart ? { start: input.sofaStart } : {}) }).map(
+          ({ day, start, end, total, components, missing }) => ({ day, start, end, total, components, missing }),
+        ));
   const days = computed.filter((d) => Date.parse(d.start) <= atMs);
-  const today = days.at(-1) ?? null;
-  if (today === null) dataGaps.push('no SOFA could be computed: no SOFA inputs recorded');
+  const last = days.at(-1) ?? null;
+  // "Today" is the day window that contains `at`; an older last day is history, not today.
+  const today = last !== null && atMs < Date.parse(last.end) ? last : null;
+  if (last === null) dataGaps.push('no SOFA could be computed: no SOFA inputs recorded');
+  else if (today === null) dataGaps.push(`no SOFA for the current day: the last SOFA day ended ${last.end}`);
   else if (today.missing.length > 0) dataGaps.push(`SOFA today lacks ${today.missing.join(', ')} (scored 0, not measured)`);
 
   const sepsis3 = assessSepsis3Facts(measurements, days, atMs, dataGaps);

@@ -72,7 +72,10 @@ for (const { backend, skip } of await testBackends()) {
 
     test('Observation search by patient, code and date; read by id', async () => {
       const all = (await get('/fhir/Observation?patient=Patient/P-1')).json();
-      assert.equal(all.total, 4);
+      const ids = all.entry.map((e: { resource: { id: string } }) => e.resource.id);
+      assert.equal(ids.filter((id: string) => /^m\d+$/.test(id)).length, 4, 'the four measurements');
+      assert.ok(ids.includes('immune-class-P-1'), 'and the derived results: immune class');
+      assert.ok(ids.some((id: string) => id.startsWith('sofa-P-1-')), 'and SOFA days');
       assertValidFhir(all);
       for (const entry of all.entry) assertValidFhir(entry.resource);
       const ferritin = (await get('/fhir/Observation?patient=P-1&code=http://loinc.org|2276-4')).json();
@@ -124,4 +127,64 @@ test('the R4 schema check itself rejects invalid resources', () => {
   assert.notDeepEqual(fhirSchemaErrors({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueQuantity: { value: '12' } }), []);
   assert.notDeepEqual(fhirSchemaErrors({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, effectiveDateTime: 'Monday' }), []);
   assert.deepEqual(fhirSchemaErrors({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }), []);
+});
+
+describe('ImmunoGuide results as FHIR', () => {
+  let t: TestDatabase;
+  let ctx: TestApp;
+  let headers: { authorization: string };
+  before(async () => {
+    t = await openTestDatabase('pglite');
+    await upsertSite(t.db, { id: 'site-a', name: 'A' });
+    await upsertPatient(t.db, { id: 'R-1', siteId: 'site-a', birthDate: '1955-05-05', sex: 'female', deceasedAt: null });
+    const now = Date.now();
+    const at = (hoursAgo: number) => new Date(now - hoursAgo * 3_600_000).toISOString();
+    const base = { patientId: 'R-1', source: 'lab' };
+    await insertMeasurements(t.db, [
+      { ...base, concept: 'ferritin', value: 8000, unit: 'ng/mL', effectiveStart: at(5), recordId: 'f' },
+      { ...base, concept: 'hla_dr', value: 9000, unit: '{molecules}/{cell}', effectiveStart: at(5), recordId: 'h' },
+      { ...base, concept: 'platelets', value: 90, unit: '10*3/uL', effectiveStart: at(6), recordId: 'p' },
+      { ...base, concept: 'weight', value: 70, unit: 'kg', effectiveStart: at(6), recordId: 'w' },
+    ]);
+    ctx = await buildTestApp(t.db);
+    headers = await ctx.bearer(['clinician'], ['site-a']);
+  });
+  after(async () => {
+    await ctx?.app.close();
+    await t?.dispose();
+  });
+
+  test('SOFA day and immune class Observations, and the proposal MedicationRequest, validate and explain themselves', async () => {
+    const sofa = (await ctx.app.inject({ method: 'GET', url: '/fhir/Observation?patient=R-1&code=sofa-total', headers })).json();
+    assert.ok(sofa.total >= 1);
+    const day = sofa.entry[0].resource;
+    assertValidFhir(day);
+    assert.equal(day.component.length, 6);
+    const coagulation = day.component.find((c: { code: { coding: Array<{ code: string }> } }) => c.code.coding[0]!.code === 'sofa-coagulation');
+    assert.equal(coagulation.valueInteger, 2);
+    const missing = day.component.find((c: { code: { coding: Array<{ code: string }> } }) => c.code.coding[0]!.code === 'sofa-cns');
+    assert.equal(missing.dataAbsentReason.coding[0].code, 'not-performed', 'a missing organ is absent, not 0');
+    assert.match(day.method.text, /mimic-iv/);
+
+    const klass = (await ctx.app.inject({ method: 'GET', url: '/fhir/Observation?patient=R-1&code=immune-class', headers })).json().entry[0].resource;
+    assertValidFhir(klass);
+    assert.equal(klass.valueCodeableConcept.coding[0].code, 'MALS');
+    assert.deepEqual(klass.method.coding[0], { system: 'https://immunoguide.org/fhir/CodeSystem/rule-set', code: 'immunosep', version: '1.0.0' });
+    assert.equal(klass.derivedFrom.length, 1, 'MALS rests on the ferritin sample');
+    const ferritinObservation = await ctx.app.inject({ method: 'GET', url: `/fhir/${klass.derivedFrom[0].reference}`, headers });
+    assert.equal(ferritinObservation.json().valueQuantity.value, 8000);
+    assert.ok(klass.note.some((n: { text: string }) => /8000 ng\/mL > 4420 ng\/mL/.test(n.text)));
+    const reread = await ctx.app.inject({ method: 'GET', url: `/fhir/Observation/${klass.id}`, headers });
+    assert.equal(reread.json().valueCodeableConcept.coding[0].code, 'MALS');
+
+    const proposal = (await ctx.app.inject({ method: 'GET', url: '/fhir/MedicationRequest?patient=R-1', headers })).json();
+    assertValidFhir(proposal);
+    const request = proposal.entry[0].resource;
+    assertValidFhir(request);
+    assert.equal(request.intent, 'proposal');
+    assert.equal(request.dosageInstruction[0].doseAndRate[0].doseQuantity.value, 200);
+    assert.equal(request.dosageInstruction[0].timing.repeat.period, 8);
+    const other = await ctx.app.inject({ method: 'GET', url: '/fhir/Observation/immune-class-R-1', headers: await ctx.bearer(['clinician'], ['site-b']) });
+    assert.equal(other.statusCode, 404);
+  });
 });

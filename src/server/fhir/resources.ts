@@ -118,6 +118,11 @@ export function capabilityStatement(version: string, baseUrl: string): Capabilit
             searchParam: [{ name: '_id', type: 'token' }, { name: 'identifier', type: 'token' }],
           },
           {
+            type: 'MedicationRequest',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [{ name: 'patient', type: 'reference' }, { name: 'intent', type: 'token' }],
+          },
+          {
             type: 'Observation',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: [

@@ -3,6 +3,7 @@
  * audited like the rest of the API; errors are OperationOutcome. GET /fhir/metadata (the
  * CapabilityStatement) is public.
  */
+import type { Observation } from 'fhir/r4.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../../store/db.ts';
 import { getPatient, listMeasurements, listPatients, measurementPatient } from '../../store/repository.ts';
@@ -10,6 +11,18 @@ import { VERSION } from '../../version.ts';
 import { auditAccess, requirePatient } from '../access-audit.ts';
 import { principalOf } from '../auth/plugin.ts';
 import { HttpProblem } from '../problem.ts';
+import { assess } from '../api/assessment.ts';
+import { toMeasurements } from '../api/store-bridge.ts';
+import type { Patient, StoredMeasurement } from '../../store/repository.ts';
+import {
+  IMMUNE_CLASS_CODE,
+  IMMUNOGUIDE_CODES,
+  SOFA_TOTAL_CODE,
+  immuneClassObservation,
+  measurementObservationIds,
+  proposedTherapy,
+  sofaDayObservation,
+} from './derived.ts';
 import {
   IMMUNOGUIDE_IDENTIFIER_SYSTEM,
   capabilityStatement,
@@ -111,6 +124,34 @@ function patientIdFromReference(reference: string): string {
   return id;
 }
 
+/** ImmunoGuide's results for a patient now: SOFA days, the immune class, the proposed therapy. */
+function derivedResources(patient: Patient, stored: StoredMeasurement[]) {
+  const at = new Date().toISOString();
+  const assessment = assess(patient, toMeasurements(stored), at);
+  const idOf = measurementObservationIds(stored);
+  return {
+    sofa: assessment.sofa.days.map((day) => sofaDayObservation(patient.id, assessment.sofa.preset, day)),
+    immuneClass: immuneClassObservation(patient.id, assessment, idOf),
+    therapy: proposedTherapy(patient.id, assessment),
+  };
+}
+
+/** Which derived results a code search asks for (undefined codes: all). */
+function derivedWanted(tokens: string[]): { sofa: boolean; immuneClass: boolean } {
+  if (tokens.length === 0) return { sofa: true, immuneClass: true };
+  const wants = (codeValue: string) =>
+    tokens.some((token) => {
+      const [system, value] = token.includes('|') ? token.split('|', 2) : [undefined, token];
+      return value === codeValue && (system === undefined || system === '' || system === IMMUNOGUIDE_CODES);
+    });
+  return { sofa: wants(SOFA_TOTAL_CODE), immuneClass: wants(IMMUNE_CLASS_CODE) };
+}
+
+function inDateBounds(start: string | undefined, bounds: { from?: string; to?: string }): boolean {
+  if (start === undefined) return true;
+  return (bounds.from === undefined || start >= bounds.from) && (bounds.to === undefined || start < bounds.to);
+}
+
 export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
   const fhirSchema = (summary: string) => ({ tags: ['fhir'], summary });
 
@@ -155,6 +196,21 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
     async (request, reply) => {
       const { observationId } = request.params as { observationId: string };
       const notFound = new HttpProblem(404, 'Not Found', `Observation ${observationId} was not found.`);
+      const derived = /^(sofa|immune-class)-(.+?)(?:-(\d+))?$/.exec(observationId);
+      if (derived) {
+        // Derived results name their patient: the same site check and audit as any patient read.
+        const patientId = derived[1] === 'sofa' ? derived[2]! : observationId.slice('immune-class-'.length);
+        const patient = await getPatient(db, patientId);
+        if (!patient || !principalOf(request).sites.includes(patient.siteId)) {
+          auditAccess(request, { action: 'fhir:observation:read', patientId, siteId: patient?.siteId ?? null, outcome: patient ? 'denied' : 'not-found' });
+          throw notFound;
+        }
+        auditAccess(request, { action: 'fhir:observation:read', patientId, siteId: patient.siteId, outcome: 'allowed' });
+        const results = derivedResources(patient, await listMeasurements(db, { patientId }));
+        const found = [results.immuneClass, ...results.sofa].find((o) => o.id === observationId);
+        if (!found) throw notFound;
+        return send(reply, found);
+      }
       const id = parseObservationId(observationId);
       const patientId = id === undefined ? undefined : await measurementPatient(db, id);
       const patient = patientId === undefined ? undefined : await getPatient(db, patientId);
@@ -165,6 +221,22 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
       auditAccess(request, { action: 'fhir:observation:read', patientId: patient.id, siteId: patient.siteId, outcome: 'allowed' });
       const [measurement] = await listMeasurements(db, { patientId: patient.id, id });
       return send(reply, measurementObservation(measurement!));
+    },
+  );
+
+  app.get(
+    '/fhir/MedicationRequest',
+    { config: { permission: 'patient:read' }, schema: fhirSchema('Search MedicationRequests (patient): the proposed targeted therapy') },
+    async (request, reply) => {
+      const query = request.query as Query;
+      checkParameters(query, ['patient', 'subject', 'intent', '_count']);
+      const reference = single(query.patient) ?? single(query.subject);
+      if (reference === undefined) throw badRequest('MedicationRequest search needs a patient (patient=Patient/ID).');
+      const patient = await requirePatient(request, db, patientIdFromReference(reference), 'fhir:medicationrequest:search');
+      const intent = single(query.intent);
+      const proposal = derivedResources(patient, await listMeasurements(db, { patientId: patient.id })).therapy;
+      const resources = proposal && (intent === undefined || intent === 'proposal') ? [proposal] : [];
+      return send(reply, searchBundle(baseUrl(request), resources, `${baseUrl(request)}${request.url.slice('/fhir'.length)}`));
     },
   );
 
@@ -182,16 +254,20 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
       const patient = await requirePatient(request, db, patientIdFromReference(reference), 'fhir:observation:search');
       const tokens = list(query.code).flatMap((v) => v.split(','));
       const concepts = tokens.length === 0 ? undefined : [...new Set(tokens.flatMap(conceptsForToken))];
+      const bounds = dateBounds(list(query.date));
       const measurements =
         concepts !== undefined && concepts.length === 0
           ? []
-          : await listMeasurements(db, { patientId: patient.id, ...(concepts ? { concepts } : {}), ...dateBounds(list(query.date)) });
-      const bundle = searchBundle(
-        baseUrl(request),
-        measurements.slice(0, count).map(measurementObservation),
-        `${baseUrl(request)}${request.url.slice('/fhir'.length)}`,
-      );
-      return send(reply, { ...bundle, total: measurements.length });
+          : await listMeasurements(db, { patientId: patient.id, ...(concepts ? { concepts } : {}), ...bounds });
+      const wanted = derivedWanted(tokens);
+      const resources: Observation[] = measurements.map(measurementObservation);
+      if (wanted.sofa || wanted.immuneClass) {
+        const results = derivedResources(patient, await listMeasurements(db, { patientId: patient.id }));
+        if (wanted.immuneClass && inDateBounds(results.immuneClass.effectiveDateTime, bounds)) resources.push(results.immuneClass);
+        if (wanted.sofa) resources.push(...results.sofa.filter((o) => inDateBounds(o.effectivePeriod?.start, bounds)));
+      }
+      const bundle = searchBundle(baseUrl(request), resources.slice(0, count), `${baseUrl(request)}${request.url.slice('/fhir'.length)}`);
+      return send(reply, { ...bundle, total: resources.length });
     },
   );
 };
