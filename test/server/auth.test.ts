@@ -33,7 +33,9 @@ function samplePayload(method: string, url: string): Record<string, unknown> | u
   if (method !== 'POST') return undefined;
   if (url.endsWith('/dispense')) return { kitNumber: 'KIT-1' };
   if (url.endsWith('/unblind')) return { reason: 'a serious adverse event needs the arm' };
-  if (url.endsWith('/withdraw')) return { kind: 'consent', reason: 'patient request' };
+  if (url.endsWith('/withdraw')) return { kind: 'consent-withdrawn', reason: 'patient asked to stop' };
+  if (url.endsWith('/deviations')) return { category: 'visit window', severity: 'minor', description: 'day 3 visit taken on day 4' };
+  if (url.endsWith('/crf-changes')) return { form: 'baseline', field: 'weight', oldValue: 70, newValue: 72, reason: 'transcription error corrected' };
   if (url.endsWith('/screening')) return { outcome: 'screened' };
   return {};
 }

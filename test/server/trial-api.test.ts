@@ -143,6 +143,29 @@ describe('trial desk API', () => {
     }
   });
 
+  test('CRF changes keep old value, new value, who, when and why; protocol deviations are recorded', async () => {
+    const investigator = await as(['investigator'], 'dr-crf');
+    const url = '/api/trials/immunosep/patients/T-3/crf-changes';
+    const first = await ctx.app.inject({ method: 'POST', url, headers: investigator, payload: { form: 'baseline', field: 'weight', oldValue: null, newValue: 75, reason: 'first entry from the chart' } });
+    assert.equal(first.statusCode, 201, first.body);
+    const stale = await ctx.app.inject({ method: 'POST', url, headers: investigator, payload: { form: 'baseline', field: 'weight', oldValue: 80, newValue: 76, reason: 'weighed again on the bed scale' } });
+    assert.ok([409, 422].includes(stale.statusCode), 'an edit based on a stale old value is refused');
+    const second = await ctx.app.inject({ method: 'POST', url, headers: investigator, payload: { form: 'baseline', field: 'weight', oldValue: 75, newValue: 76, reason: 'weighed again on the bed scale' } });
+    assert.equal(second.statusCode, 201, second.body);
+    const history = (await ctx.app.inject({ method: 'GET', url, headers: investigator })).json().changes;
+    assert.equal(history.length, 2);
+    assert.equal(history[1].oldValue, 75);
+    assert.equal(history[1].newValue, 76);
+    assert.equal(history[1].reason, 'weighed again on the bed scale');
+    const deviation = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/trials/immunosep/patients/T-3/deviations',
+      headers: investigator,
+      payload: { category: 'visit window', severity: 'minor', description: 'day 3 biomarker sample drawn on day 4' },
+    });
+    assert.equal(deviation.statusCode, 201, deviation.body);
+  });
+
   test('emergency unblinding: reason recorded, sponsor notified, arm returned to the requester only, audit intact', async () => {
     const investigator = await as(['investigator'], 'dr-emergency');
     const tooShort = await ctx.app.inject({ method: 'POST', url: '/api/trials/immunosep/patients/T-2/unblind', headers: investigator, payload: { reason: 'x' } });

@@ -11,6 +11,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { assessPatient } from '../../clinical/assessment.ts';
 import type { SiteAnswer } from '../../clinical/eligibility.ts';
 import type { Database } from '../../store/db.ts';
+import type { JsonValue } from '../../trial/canonical.ts';
 import { verifyAuditChain } from '../../store/audit.ts';
 import { listMeasurements } from '../../store/repository.ts';
 import {
@@ -22,9 +23,12 @@ import {
   getTrialSeed,
   getUnblindedAllocation,
   listBlindedAllocations,
+  listCrfChanges,
   listScreening,
   listUnblindedAllocations,
   randomise,
+  recordCrfChange,
+  recordDeviation,
   recordScreening,
   recordWithdrawal,
   unblindEmergency,
@@ -32,6 +36,7 @@ import {
 } from '../../store/trial.ts';
 import { allocationViewFor } from '../../trial/blinding.ts';
 import { IMMUNOSEP_TRIAL, type TrialDefinition } from '../../trial/definition.ts';
+import { DEVIATION_SEVERITIES, MIN_REASON_LENGTH, WITHDRAWAL_KINDS, type WithdrawalKind } from '../../trial/records.ts';
 import { auditAccess, requirePatient } from '../access-audit.ts';
 import { principalOf } from '../auth/plugin.ts';
 import { HttpProblem } from '../problem.ts';
@@ -236,18 +241,90 @@ export const trialRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { d
         body: {
           type: 'object',
           required: ['kind', 'reason'],
-          properties: { kind: { type: 'string' }, reason: { type: 'string', minLength: 3, maxLength: 2000 } },
+          properties: { kind: { type: 'string', enum: [...WITHDRAWAL_KINDS] }, reason: { type: 'string', minLength: MIN_REASON_LENGTH, maxLength: 2000 } },
           additionalProperties: false,
         },
       },
     },
     async (request, reply) => {
       const { trialId, patientId } = request.params as { trialId: string; patientId: string };
-      const body = request.body as { kind: string; reason: string };
+      const body = request.body as { kind: WithdrawalKind; reason: string };
       await requirePatient(request, db, patientId, 'trial:withdraw');
-      const result = await recordWithdrawal(db, { trialId, patientId, kind: body.kind as never, reason: body.reason, actor: actor(request) });
+      const result = await recordWithdrawal(db, { trialId, patientId, kind: body.kind, reason: body.reason, actor: actor(request) });
       if (!result.ok) throw refusal(result.error);
       return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/trials/:trialId/patients/:patientId/deviations',
+    {
+      config: { permission: 'trial:randomise' },
+      schema: {
+        tags: ['trial'],
+        summary: 'Record a protocol deviation for a patient',
+        params: patientTrialParams,
+        body: {
+          type: 'object',
+          required: ['category', 'severity', 'description'],
+          properties: {
+            category: { type: 'string', minLength: 1, maxLength: 200 },
+            severity: { type: 'string', enum: [...DEVIATION_SEVERITIES] },
+            description: { type: 'string', minLength: MIN_REASON_LENGTH, maxLength: 4000 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { trialId, patientId } = request.params as { trialId: string; patientId: string };
+      const body = request.body as { category: string; severity: (typeof DEVIATION_SEVERITIES)[number]; description: string };
+      const patient = await requirePatient(request, db, patientId, 'trial:deviation:write');
+      const result = await recordDeviation(db, { trialId, patientId, siteId: patient.siteId, ...body, actor: actor(request) });
+      if (!result.ok) throw refusal(result.error);
+      return reply.code(201).send(result.value);
+    },
+  );
+
+  app.post(
+    '/api/trials/:trialId/patients/:patientId/crf-changes',
+    {
+      config: { permission: 'trial:randomise' },
+      schema: {
+        tags: ['trial'],
+        summary: 'Change a case report form field: old value, new value, who, when and why go into the audit chain',
+        params: patientTrialParams,
+        body: {
+          type: 'object',
+          required: ['form', 'field', 'oldValue', 'newValue', 'reason'],
+          properties: {
+            form: { type: 'string', minLength: 1, maxLength: 200 },
+            field: { type: 'string', minLength: 1, maxLength: 200 },
+            oldValue: {},
+            newValue: {},
+            reason: { type: 'string', minLength: MIN_REASON_LENGTH, maxLength: 2000 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { trialId, patientId } = request.params as { trialId: string; patientId: string };
+      const body = request.body as { form: string; field: string; oldValue: JsonValue; newValue: JsonValue; reason: string };
+      await requirePatient(request, db, patientId, 'trial:crf:write');
+      const result = await recordCrfChange(db, { trialId, patientId, ...body, actor: actor(request) });
+      if (!result.ok) throw refusal(result.error);
+      return reply.code(201).send(result.value);
+    },
+  );
+
+  app.get(
+    '/api/trials/:trialId/patients/:patientId/crf-changes',
+    { config: { permission: 'trial:read' }, schema: { tags: ['trial'], summary: "A patient's CRF change history", params: patientTrialParams } },
+    async (request) => {
+      const { trialId, patientId } = request.params as { trialId: string; patientId: string };
+      await requirePatient(request, db, patientId, 'trial:crf:read');
+      return { changes: await listCrfChanges(db, trialId, patientId) };
     },
   );
 
