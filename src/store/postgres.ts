@@ -1,4 +1,5 @@
 /** PostgreSQL server backend (node-postgres pool), selected by DATABASE_URL. */
+import os from 'node:os';
 import pg from 'pg';
 import { redactUrl } from '../config.ts';
 import { type Database, type QueryResult, type Queryable, toDatabaseError } from './db.ts';
@@ -37,13 +38,28 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/**
+ * Like libpq: with no user in the URL (nor PGUSER), connect as the operating-system user.
+ * node-postgres would otherwise need $USER, which is unset in some service environments.
+ */
+function withDefaultUser(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username !== '' || process.env.PGUSER) return url;
+    parsed.username = encodeURIComponent(process.env.USER || os.userInfo().username);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw toDatabaseError(new Error(`invalid schema name "${schema}"`));
   }
   const pool = new pg.Pool({
-    connectionString: options.url,
+    connectionString: withDefaultUser(options.url),
     max: options.maxConnections ?? 10,
     // With a schema, every connection searches it first; `public` stays visible for extensions.
     ...(schema !== undefined ? { options: `-c search_path=${schema},public` } : {}),
