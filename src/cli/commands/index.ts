@@ -9,11 +9,13 @@ import { register as analyse } from './analyse.ts';
 import { register as audit } from './audit.ts';
 import { register as classify } from './classify.ts';
 import { register as migrate } from './migrate.ts';
+import { register as report } from './report.ts';
 import { register as serve } from './serve.ts';
+import { register as simulate } from './simulate.ts';
 import { register as sofa } from './sofa.ts';
 import { register as trial } from './trial.ts';
 import { register as users } from './users.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
 
-export const commands: RegisterCommand[] = [serve, migrate, users, classify, sofa, analyse, audit, trial];
+export const commands: RegisterCommand[] = [serve, migrate, users, classify, sofa, analyse, report, simulate, audit, trial];
