@@ -93,7 +93,9 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
       : sofaDays(measurements, { preset: sofaPreset, until: new Date(Math.min(atMs, lastMs) + 1).toISOString(), ...(input.sofaStart ? { start: input.sofaStart } : {}) }).map(
           ({ day, start, end, total, components, missing }) => ({ day, start, end, total, components, missing }),
         ));
-  const days = computed.filter((d) => Date.parse(d.start) <= atMs);
+  // A day on which none of the six organs was measured carries no SOFA at all: it is left out
+  // rather than shown as a total of 0, which would read as "normal".
+  const days = computed.filter((d) => Date.parse(d.start) <= atMs && d.missing.length < 6);
   const last = days.at(-1) ?? null;
   // "Today" is the day window that contains `at`; an older last day is history, not today.
   const today = last !== null && atMs < Date.parse(last.end) ? last : null;

@@ -1,51 +1,85 @@
-/** The SOFA bands and presets as Markdown for docs/clinical-rules.md (rendered from rules.ts). */
-import { FIXED_BANDS, type RisingBands, SOFA_CITATION, SOFA_PRESETS, type SofaParameters } from './rules.ts';
+/**
+ * The SOFA threshold tables and presets as Markdown for clinicians (a section of
+ * docs/clinical-rules.md, registered in ../rules-doc.ts), rendered from the data in
+ * thresholds.ts and parameters.ts so the document cannot drift from the code. Pure.
+ */
+import { code, table } from '../markdown.ts';
+import { DEFAULT_SOFA_PRESET, SOFA_PRESETS, type SofaParameters, describeConventions } from './parameters.ts';
+import { CATECHOLAMINES, type ScoringScale, type SofaThresholds, describeBand } from './thresholds.ts';
 
-function rising(bands: RisingBands): string {
-  return bands.bands
-    .map(([points, bound], i) => `${points}: ${i === 0 ? (bands.topInclusive ? '>=' : '>') : '>='} ${bound} ${bands.unit}`)
-    .join('; ');
-}
-
-function presetRows(p: SofaParameters): string[] {
-  return [
-    `### Preset \`${p.preset}\` ${p.version}: ${p.title}`,
-    '',
-    `Source: ${p.citation}.`,
-    '',
-    '| choice | value |',
-    '|---|---|',
-    `| day windows | [start + 24(k-1) h, start + 24k h); day 1 starts at the first measurement unless a start is given |`,
-    `| hourly windows | ${p.hourlyWindowClosure === 'open-closed' ? '(end - 24 h, end]' : '[end - 24 h, end)'} |`,
-    `| FiO2 for a PaO2 | same time, else the latest within ${p.respiration.fio2LookbackHours} h; ${p.respiration.fio2Default === null ? 'no room-air default (no P/F without a charted FiO2)' : `${p.respiration.fio2Default} assumed when none`} |`,
-    `| ventilation flag | a charted 1/0 holds up to ${p.respiration.ventilationFlagHoldHours} h; intervals as charted |`,
-    `| catecholamines | ${p.vasopressors.sampling === 'hour-end' ? 'rate of the infusion running at each hour end (no minimum duration)' : `runs of at least ${p.vasopressors.minimumMinutes} min`}; a point rate holds until the next charting, at most ${p.vasopressors.pointRateHoldHours} h |`,
-    `| urine output | volumes charted in the window over ${p.urineOutput.minCoverageHours}-${p.urineOutput.maxCoverageHours} h of collection, scaled to 24 h; otherwise not used |`,
-    `| bilirubin | ${rising(p.liver.conventional)} (SI: ${rising(p.liver.si)}) |`,
-    `| creatinine | ${rising(p.renalCreatinine.conventional)} (SI: ${rising(p.renalCreatinine.si)}) |`,
-    '',
-  ];
-}
-
-export function renderSofaRulesMarkdown(): string {
-  const r = FIXED_BANDS.respiration;
-  const cv = FIXED_BANDS.cardiovascular;
+export function renderSofaRulesMarkdown(presets: readonly SofaParameters[] = Object.values(SOFA_PRESETS)): string {
+  const tables = [...new Map(presets.map((p) => [`${p.thresholds.id}@${p.thresholds.version}`, p.thresholds])).values()];
   return [
     '## SOFA',
     '',
-    `Each organ 0-4, total 0-24, worst value of the window. Source: ${SOFA_CITATION}.`,
-    'A component with no usable input is reported as missing and counts 0 in the total: "not measured" is never shown as "normal".',
-    'Values reported in SI units are scored against the printed SI column (the table\'s SI bounds are not exact conversions).',
+    'Sequential Organ Failure Assessment: each of six organs scores 0-4 on the worst value of the window, ' +
+      'the total is 0-24. A component with no input in the window is reported as missing (null) and counts 0 ' +
+      'in the total, so "not measured" is never shown as "normal". Every result names its preset and threshold ' +
+      'table (id and version) and, for each component, the input that decided it with the comparison that fired.',
     '',
-    '| organ | points |',
-    '|---|---|',
-    `| respiration (P/F, mmHg) | ${r.mmHg.map(([p, below]) => `${p}: < ${below}`).join('; ')}; 3-4 only with invasive ventilation (else capped at 2) |`,
-    `| respiration (P/F, kPa) | ${r.kPa.map(([p, below]) => `${p}: < ${below}`).join('; ')} |`,
-    `| coagulation (platelets 10^3/uL) | ${FIXED_BANDS.coagulation.map(([p, below]) => `${p}: < ${below}`).join('; ')} |`,
-    `| cardiovascular | 1: MAP < ${cv.mapBelowMmHg} mmHg; 2: dopamine <= ${cv.dopamineAbove3} or any dobutamine; 3: dopamine > ${cv.dopamineAbove3} or epinephrine / norepinephrine <= ${cv.epinephrineOrNorepinephrineAbove4}; 4: dopamine > ${cv.dopamineAbove4} or epinephrine / norepinephrine > ${cv.epinephrineOrNorepinephrineAbove4} (ug/kg/min) |`,
-    `| CNS (GCS) | ${FIXED_BANDS.cns.map(([p, atMost]) => `${p}: <= ${atMost}`).join('; ')} |`,
-    `| renal (urine output mL/day) | ${FIXED_BANDS.urineOutput.map(([p, below]) => `${p}: < ${below}`).join('; ')}; the worse of creatinine and urine output |`,
+    'Values are compared unrounded in the unit of the column that scores them; only a PaO2/FiO2 quotient is ' +
+      'rounded, to 12 significant digits, so that 220 / 0.55 is exactly 400. The SI thresholds printed in the table ' +
+      'are not exact conversions of the conventional ones (bilirubin 1.2 mg/dL = 20.5 umol/L, printed 20; ' +
+      'creatinine 1.2 mg/dL = 106 umol/L, printed 110): a preset either scores a value reported in SI units on the ' +
+      'printed SI column or converts it to conventional units first (see each preset).',
     '',
-    ...Object.values(SOFA_PRESETS).flatMap(presetRows),
+    `Day k covers [start + 24(k - 1) h, start + 24k h), start being the given start or the patient's first measurement. ` +
+      `The default preset is ${code(DEFAULT_SOFA_PRESET)}.`,
+    '',
+    ...tables.flatMap((t) => [renderThresholds(t), '']),
+    ...presets.flatMap((p) => [renderPreset(p), '']),
+  ].join('\n');
+}
+
+/** The section as the brief names it: same text. */
+export const renderSofaRules = (): string => renderSofaRulesMarkdown();
+
+function bandCells(scale: ScoringScale): string[] {
+  return ([1, 2, 3, 4] as const).map((score) => {
+    const band = scale.bands.find((b) => b.score === score);
+    return band === undefined ? '' : describeBand(band, scale.displayUnit);
+  });
+}
+
+function renderThresholds(t: SofaThresholds): string {
+  const row = (organ: string, scale: ScoringScale, note = ''): string[] => [
+    organ,
+    `${scale.quantity}${scale.displayUnit === '' ? '' : ` (${scale.displayUnit})`}`,
+    ...bandCells(scale),
+    note,
+  ];
+  const support = `3-4 need invasive ventilation; without it capped at ${t.respiration.capWithoutSupport}`;
+  const rows = [
+    ...t.respiration.ratio.map((s) => row('respiration', s, support)),
+    ...t.coagulation.platelets.map((s) => row('coagulation', s)),
+    ...t.liver.bilirubin.map((s) => row('liver', s)),
+    row('cardiovascular', t.cardiovascular.map),
+    ...CATECHOLAMINES.map((drug) => row('cardiovascular', t.cardiovascular.drugs[drug], 'ug/kg/min; the dose rule is a preset convention')),
+    row('CNS', t.cns.gcs),
+    ...t.renal.creatinine.map((s) => row('renal', s, 'the worse of creatinine and urine output')),
+    row('renal', t.renal.urineOutput, 'the 24 h volume is a preset convention'),
+  ];
+  return [
+    `### Threshold table ${code(t.id)} ${t.version}: ${t.title}`,
+    '',
+    `Score version ${code(t.scoreVersion)}. Source: ${t.citation}.`,
+    '',
+    'Each cell gives the condition for that score; the highest score whose condition holds wins, none gives 0.',
+    '',
+    table(['organ', 'value', '1', '2', '3', '4', 'note'], rows),
+    '',
+    '**How the printed table is read:**',
+    '',
+    ...t.notes.map((note) => `- ${note}`),
+  ].join('\n');
+}
+
+function renderPreset(p: SofaParameters): string {
+  return [
+    `### Preset ${code(p.id)} ${p.version}: ${p.title}`,
+    '',
+    `Source: ${p.citation}.`,
+    '',
+    table(['convention', 'choice'], describeConventions(p)),
   ].join('\n');
 }

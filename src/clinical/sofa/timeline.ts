@@ -1,419 +1,312 @@
 /**
- * SOFA over time from raw canonical measurements: day scores (day k = [start + 24(k-1) h,
- * start + 24k h)) and hourly rolling 24 h scores, each with the six components (null when
- * nothing was measured), the total (missing counted as 0) and the list of missing components,
- * and for every component the input that decided it.
+ * SOFA over time, from a patient's raw canonical measurements:
+ * - days: day k covers [start + 24(k - 1) h, start + 24k h), start defaulting to the patient's
+ *   first measurement (any concept); each component is the worst value in the day;
+ * - hourly rows: row hr >= 0 scores the 24 h window ending at anchor + hr h (mimic-code's
+ *   `sofa` table layout), the window's closed edge set by the preset.
+ * Each window reports the six component scores (null when nothing was measured), the total
+ * (missing counted 0), the missing components, and the worst input behind each score.
  *
- * Measurements are indexed once per concept (sorted by time); a window then reads only its own
- * slice by binary search, so a long stay costs O(n log n + windows x window size).
+ * Cost: one sort of the measurements, then a sweep over windows in time order. Per component,
+ * events enter a heap when the window reaches them and leave it (lazily) once the window has
+ * passed them, so a timeline of n measurements and w windows costs O((n + w) log n).
  */
-import type { IsoDateTime, Measurement, Provenance } from '../types.ts';
-import { DEFAULT_SOFA_PRESET, SOFA_COMPONENTS, SOFA_PRESETS, type SofaComponent, type SofaParameters } from './rules.ts';
+import { DAY_MS, HOUR_MS, formatInstant, parseInstant } from '../instant.ts';
+import { type IsoDateTime, type Measurement, type Result, err, ok } from '../types.ts';
+import { type Grid, type PreparedPatient, type ScoredEvent, UrineTotals, componentEvents, preparePatient, urineIntervals } from './events.ts';
+import { Heap } from './heap.ts';
+import { sofaTotal } from './organs.ts';
+import { DEFAULT_SOFA_PARAMETERS, type SofaParameters, type WindowClosure, checkSofaParameters, findSofaPreset } from './parameters.ts';
 import {
-  type CardiovascularInputs,
-  cardiovascularPoints,
-  cnsPoints,
-  coagulationPoints,
-  pfRatio,
-  respirationPoints,
-  risingPoints,
-  urineOutputPoints,
-} from './score.ts';
+  SOFA_COMPONENTS,
+  type SofaComponent,
+  type SofaComponentEvidence,
+  type SofaComponentScores,
+  type SofaDay,
+  type SofaHour,
+  type SofaInputError,
+  type SofaInputRef,
+  type SofaMeasurement,
+  type SofaWindowScore,
+} from './types.ts';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-
-/** The input behind a component's points, for explanations. */
-export interface SofaInput {
-  concept: string;
-  value: number;
-  unit: string;
-  time: IsoDateTime;
-  endTime?: IsoDateTime;
-  provenance?: Provenance;
-  note?: string;
+export interface SofaRunInfo {
+  patientId: string;
+  /** The preset (parameter set) and threshold table used: every output names them. */
+  preset: { id: string; version: string };
+  thresholds: { id: string; version: string };
 }
 
-export interface SofaWindowScore {
-  start: IsoDateTime;
-  end: IsoDateTime;
-  components: Record<SofaComponent, number | null>;
-  /** Sum of the components, missing ones counted as 0 (0-24). */
-  total: number;
-  /** Components with no usable input in the window: scored 0 in the total, never "normal". */
-  missing: SofaComponent[];
-  /** What decided each component. */
-  basis: Partial<Record<SofaComponent, SofaInput[]>>;
+export interface SofaDaysOptions {
+  parameters?: SofaParameters;
+  /** Start of day 1 (default: the patient's first measurement). */
+  start?: IsoDateTime;
+  /** Only days starting before this instant (default: through the day of the last measurement). */
+  until?: IsoDateTime;
+  /** Number of days (overrides `until`). */
+  days?: number;
 }
 
-export interface SofaDay extends SofaWindowScore {
-  day: number;
+export interface SofaDaysResult extends SofaRunInfo {
+  /** Start of day 1; null when there is nothing to score. */
+  start: IsoDateTime | null;
+  days: SofaDay[];
 }
 
-export interface SofaHour extends SofaWindowScore {
-  /** Hours since the grid start; the window is the 24 h ending at `end`. */
-  hr: number;
+export interface SofaHourlyOptions {
+  parameters?: SofaParameters;
+  /** Anchor of the hour grid, hr 0 ending there (default: the first measurement; rounded up to the clock hour when the preset says so). */
+  anchor?: IsoDateTime;
+  /** Last instant to cover (default: the last measurement). */
+  until?: IsoDateTime;
 }
 
-interface Timed {
-  ms: number;
-  endMs: number | null;
-  m: Measurement;
+export interface SofaHourlyResult extends SofaRunInfo {
+  /** End of hour row 0; null when there is nothing to score. */
+  anchor: IsoDateTime | null;
+  hours: SofaHour[];
 }
 
-/** Measurements of one patient indexed by concept and time. */
-export class SofaIndex {
-  readonly #byConcept = new Map<string, Timed[]>();
-  readonly firstMs: number | null;
-  readonly lastMs: number | null;
+interface Window {
+  loMs: number;
+  hiMs: number;
+}
 
-  constructor(measurements: readonly Measurement[]) {
-    let first: number | null = null;
-    let last: number | null = null;
-    for (const m of measurements) {
-      const ms = Date.parse(m.time);
-      if (Number.isNaN(ms)) throw new RangeError(`measurement time "${m.time}" is not an ISO 8601 instant`);
-      const endMs = m.endTime === undefined ? null : Date.parse(m.endTime);
-      let list = this.#byConcept.get(m.concept);
-      if (!list) this.#byConcept.set(m.concept, (list = []));
-      list.push({ ms, endMs, m });
-      first = first === null ? ms : Math.min(first, ms);
-      last = last === null ? Math.max(ms, endMs ?? ms) : Math.max(last, ms, endMs ?? ms);
-    }
-    for (const list of this.#byConcept.values()) list.sort((a, b) => a.ms - b.ms);
-    this.firstMs = first;
-    this.lastMs = last;
+/** Daily SOFA of ONE patient's measurements. */
+export function scoreSofaDays(measurements: readonly SofaMeasurement[], options: SofaDaysOptions = {}): Result<SofaDaysResult, SofaInputError> {
+  const setup = begin(measurements, options.parameters);
+  if (!setup.ok) return setup;
+  const { patient, parameters, info } = setup.value;
+  const startMs = options.start === undefined ? patient?.firstMs : parseInstant(options.start);
+  if (startMs === null) return err({ kind: 'invalid-time', message: `start "${options.start}" is not an ISO 8601 instant with a time zone` });
+  const untilMs = options.until === undefined ? undefined : parseInstant(options.until);
+  if (untilMs === null) return err({ kind: 'invalid-time', message: `until "${options.until}" is not an ISO 8601 instant with a time zone` });
+  if (options.days !== undefined && !(Number.isInteger(options.days) && options.days >= 0)) {
+    return err({ kind: 'invalid-parameters', message: `days must be a whole number >= 0 (got ${options.days})` });
   }
+  if (startMs === undefined) return ok({ ...info, start: null, days: [] });
+  if (patient === null) return ok({ ...info, start: formatInstant(startMs), days: [] });
 
-  all(concept: string): readonly Timed[] {
-    return this.#byConcept.get(concept) ?? [];
-  }
-
-  /** Entries with time in [fromMs, toMs] (both inclusive; callers apply the window's closure). */
-  range(concept: string, fromMs: number, toMs: number): readonly Timed[] {
-    const list = this.all(concept);
-    return list.slice(lowerBound(list, fromMs), upperBound(list, toMs));
-  }
-
-  /** The newest entry at or before `ms`. */
-  latestAtOrBefore(concept: string, ms: number): Timed | undefined {
-    const list = this.all(concept);
-    const index = upperBound(list, ms) - 1;
-    return index >= 0 ? list[index] : undefined;
-  }
+  // Through the day holding the last instant covered, or the days starting before `until`.
+  const lastMs = untilMs === undefined ? patient.lastMs : untilMs - 1;
+  const count = options.days ?? Math.max(0, Math.floor((lastMs - startMs) / DAY_MS) + 1);
+  const windows: Window[] = [];
+  for (let k = 1; k <= count; k++) windows.push({ loMs: startMs + (k - 1) * DAY_MS, hiMs: startMs + k * DAY_MS });
+  const scored = scoreWindows(patient, parameters, { anchorMs: startMs, closure: 'start-inclusive' }, windows);
+  return ok({ ...info, start: formatInstant(startMs), days: scored.map((w, i) => ({ day: i + 1, ...w })) });
 }
 
-function lowerBound(list: readonly Timed[], ms: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.ms < ms) lo = mid + 1;
-    else hi = mid;
+/** Hourly rolling 24 h SOFA of ONE patient's measurements. */
+export function scoreSofaHours(measurements: readonly SofaMeasurement[], options: SofaHourlyOptions = {}): Result<SofaHourlyResult, SofaInputError> {
+  const setup = begin(measurements, options.parameters);
+  if (!setup.ok) return setup;
+  const { patient, parameters, info } = setup.value;
+  let anchorMs = options.anchor === undefined ? patient?.firstMs : parseInstant(options.anchor);
+  if (anchorMs === null) return err({ kind: 'invalid-time', message: `anchor "${options.anchor}" is not an ISO 8601 instant with a time zone` });
+  const untilMs = options.until === undefined ? patient?.lastMs : parseInstant(options.until);
+  if (untilMs === null) return err({ kind: 'invalid-time', message: `until "${options.until}" is not an ISO 8601 instant with a time zone` });
+  if (anchorMs === undefined) return ok({ ...info, anchor: null, hours: [] });
+  if (parameters.hourly.alignToClockHour) anchorMs = Math.ceil(anchorMs / HOUR_MS) * HOUR_MS;
+  if (patient === null || untilMs === undefined) return ok({ ...info, anchor: formatInstant(anchorMs), hours: [] });
+
+  const closure = parameters.hourly.closure;
+  const offset = (untilMs - anchorMs) / HOUR_MS;
+  const last = closure === 'end-inclusive' ? Math.ceil(offset) : Math.floor(offset) + 1;
+  const windows: Window[] = [];
+  for (let hr = 0; hr <= last; hr++) {
+    const endMs = anchorMs + hr * HOUR_MS;
+    windows.push({ loMs: endMs - DAY_MS, hiMs: endMs });
   }
-  return lo;
+  const scored = scoreWindows(patient, parameters, { anchorMs, closure }, windows);
+  return ok({
+    ...info,
+    anchor: formatInstant(anchorMs),
+    hours: scored.map((w, hr) => ({ hr, hourStart: formatInstant(anchorMs + (hr - 1) * HOUR_MS), ...w })),
+  });
 }
 
-function upperBound(list: readonly Timed[], ms: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.ms <= ms) lo = mid + 1;
-    else hi = mid;
+/** Daily SOFA of every patient in `measurements`, in order of first appearance. */
+export function sofaDaysByPatient(
+  measurements: readonly SofaMeasurement[],
+  options: SofaDaysOptions = {},
+): Result<SofaDaysResult[], SofaInputError & { patientId: string }> {
+  const results: SofaDaysResult[] = [];
+  for (const [patientId, own] of groupByPatient(measurements)) {
+    const result = scoreSofaDays(own, options);
+    if (!result.ok) return err({ ...result.error, patientId });
+    results.push(result.value);
   }
-  return lo;
+  return ok(results);
 }
 
-function inputOf(entry: Timed, note?: string): SofaInput {
-  const m = entry.m;
-  return {
-    concept: m.concept,
-    value: m.reported?.value ?? m.value,
-    unit: m.reported?.unit ?? m.unit,
-    time: m.time,
-    ...(m.endTime !== undefined ? { endTime: m.endTime } : {}),
-    ...(m.provenance !== undefined ? { provenance: m.provenance } : {}),
-    ...(note !== undefined ? { note } : {}),
+/** Measurements grouped by patient, patients in order of first appearance. */
+export function groupByPatient<M extends SofaMeasurement>(measurements: readonly M[]): Map<string, M[]> {
+  const groups = new Map<string, M[]>();
+  for (const m of measurements) {
+    let list = groups.get(m.patientId);
+    if (list === undefined) groups.set(m.patientId, (list = []));
+    list.push(m);
+  }
+  return groups;
+}
+
+function begin(
+  measurements: readonly SofaMeasurement[],
+  chosen: SofaParameters | undefined,
+): Result<{ patient: PreparedPatient | null; parameters: SofaParameters; info: SofaRunInfo }, SofaInputError> {
+  const parameters = chosen ?? DEFAULT_SOFA_PARAMETERS;
+  const problems = checkSofaParameters(parameters);
+  if (problems.length > 0) return err({ kind: 'invalid-parameters', message: `SOFA parameters ${parameters.id}: ${problems.join('; ')}` });
+  const info: SofaRunInfo = {
+    patientId: measurements[0]?.patientId ?? '',
+    preset: { id: parameters.id, version: parameters.version },
+    thresholds: { id: parameters.thresholds.id, version: parameters.thresholds.version },
   };
+  if (measurements.length === 0) return ok({ patient: null, parameters, info });
+  const patient = preparePatient(measurements);
+  if (!patient.ok) return patient;
+  return ok({ patient: patient.value, parameters, info });
 }
 
-const isMolar = (unit: string | undefined): boolean => unit !== undefined && /mol/i.test(unit);
-const isKiloPascal = (unit: string | undefined): boolean => unit !== undefined && /^k?Pa$/i.test(unit.trim());
+/** `a` is the worse input: higher score; then, within an input kind, the worse value; then the earlier. */
+function worse(a: ScoredEvent, b: ScoredEvent): boolean {
+  if (a.result.score !== b.result.score) return a.result.score > b.result.score;
+  if (a.kind !== b.kind) return a.kind < b.kind;
+  if (a.severity !== b.severity) return a.severity > b.severity;
+  return a.timeMs < b.timeMs;
+}
 
-export type WindowClosure = SofaParameters['hourlyWindowClosure'];
-
-/** Scores one window, [fromMs, toMs) or (fromMs, toMs]. */
-export function scoreWindow(index: SofaIndex, fromMs: number, toMs: number, parameters: SofaParameters, closure: WindowClosure = 'closed-open'): SofaWindowScore {
-  const inWindow =
-    closure === 'closed-open' ? (ms: number) => ms >= fromMs && ms < toMs : (ms: number) => ms > fromMs && ms <= toMs;
-  const slice = (concept: string): Timed[] => index.range(concept, fromMs, toMs).filter((e) => inWindow(e.ms));
-  const components = {} as Record<SofaComponent, number | null>;
-  const basis: Partial<Record<SofaComponent, SofaInput[]>> = {};
-  const set = (component: SofaComponent, points: number | null, inputs: SofaInput[]): void => {
-    components[component] = points;
-    if (points !== null) basis[component] = inputs;
+/**
+ * Scores windows given in time order (both edges non-decreasing). `grid` places the hour-based
+ * conventions (vasopressor rate at the hour's end, urine per hour) and its closure says which
+ * edge of each window belongs to it.
+ */
+export function scoreWindows(patient: PreparedPatient, parameters: SofaParameters, grid: Grid, windows: readonly Window[]): SofaWindowScore[] {
+  const events = componentEvents(patient, parameters, grid);
+  const urine = parameters.urineOutput.basis === 'window-total' ? new UrineTotals(urineIntervals(patient)) : null;
+  const startInclusive = grid.closure === 'start-inclusive';
+  const cursors = SOFA_COMPONENTS.map((component) => ({ component, list: events[component], next: 0, heap: new Heap<ScoredEvent>(worse) }));
+  // One event usually decides many consecutive hourly windows: its evidence is built once and
+  // shared (outputs are read-only), as are instants printed many times.
+  const explained = new Map<ScoredEvent, SofaComponentEvidence>();
+  const refs = new Map<SofaMeasurement, SofaInputRef>();
+  const instants = new Map<number, IsoDateTime>();
+  const instant = (ms: number): IsoDateTime => {
+    let text = instants.get(ms);
+    if (text === undefined) instants.set(ms, (text = formatInstant(ms)));
+    return text;
   };
-
-  // Respiration: each arterial PaO2 paired with its FiO2, scored with the ventilation status then.
-  let respiration: { points: number; ratio: number; inputs: SofaInput[] } | null = null;
-  for (const pao2 of slice('pao2')) {
-    const fio2 = fio2For(index, pao2.ms, parameters);
-    if (fio2 === null) continue;
-    const ventilated = isVentilated(index, pao2.ms, parameters);
-    const kPa = isKiloPascal(pao2.m.reported?.unit);
-    const ratio = pfRatio(kPa ? pao2.m.reported!.value : pao2.m.value, fio2.value);
-    const points = respirationPoints(ratio, ventilated, kPa ? 'kPa' : 'mmHg');
-    if (!respiration || points > respiration.points || (points === respiration.points && ratio < respiration.ratio)) {
-      const note = `P/F ${ratio} ${kPa ? 'kPa' : 'mmHg'}${ventilated ? ', ventilated' : ', not ventilated'}`;
-      respiration = { points, ratio, inputs: [inputOf(pao2, note), fio2.input] };
-    }
-  }
-  set('respiration', respiration?.points ?? null, respiration?.inputs ?? []);
-
-  // Coagulation: lowest platelet count.
-  const platelets = minBy(slice('platelets'), (e) => e.m.value);
-  set('coagulation', platelets ? coagulationPoints(platelets.m.value) : null, platelets ? [inputOf(platelets)] : []);
-
-  // Liver: highest bilirubin points, each value against the column of the unit it was reported in.
-  const liver = maxPoints(slice('bilirubin'), (e) =>
-    isMolar(e.m.reported?.unit) ? risingPoints(e.m.reported!.value, parameters.liver.si) : risingPoints(e.m.value, parameters.liver.conventional),
-  );
-  set('liver', liver?.points ?? null, liver ? [inputOf(liver.entry)] : []);
-
-  // Cardiovascular: lowest MAP and the highest catecholamine rate of each drug.
-  const map = minBy(slice('map'), (e) => e.m.value);
-  const rates = vasopressorRates(index, fromMs, toMs, parameters);
-  const cvInputs: CardiovascularInputs = {
-    mapMmHg: map?.m.value ?? null,
-    dopamine: rates.dopamine?.rate ?? null,
-    dobutamine: rates.dobutamine?.rate ?? null,
-    epinephrine: rates.epinephrine?.rate ?? null,
-    norepinephrine: rates.norepinephrine?.rate ?? null,
+  const evidenceOf = (component: SofaComponent, e: ScoredEvent): SofaComponentEvidence => {
+    let evidence = explained.get(e);
+    if (evidence === undefined) explained.set(e, (evidence = explain(component, e, instant, refs)));
+    return evidence;
   };
-  const anyCv = map !== undefined || Object.values(rates).some((r) => r !== undefined);
-  set(
-    'cardiovascular',
-    anyCv ? cardiovascularPoints(cvInputs) : null,
-    [...(map ? [inputOf(map)] : []), ...Object.values(rates).flatMap((r) => (r ? [r.input] : []))],
-  );
-
-  // CNS: lowest Glasgow coma score.
-  const gcs = minBy(slice('gcs'), (e) => e.m.value);
-  set('cns', gcs ? cnsPoints(gcs.m.value) : null, gcs ? [inputOf(gcs)] : []);
-
-  // Renal: the worse of creatinine and 24 h urine output.
-  const creatinine = maxPoints(slice('creatinine'), (e) =>
-    isMolar(e.m.reported?.unit)
-      ? risingPoints(e.m.reported!.value, parameters.renalCreatinine.si)
-      : risingPoints(e.m.value, parameters.renalCreatinine.conventional),
-  );
-  const urine = urineOutput(index, toMs, inWindow, parameters);
-  const urinePoints = urine === null ? null : urineOutputPoints(urine.mlPerDay);
-  if (creatinine === undefined && urinePoints === null) set('renal', null, []);
-  else if (urinePoints !== null && (creatinine === undefined || urinePoints > creatinine.points)) set('renal', urinePoints, urine!.inputs);
-  else set('renal', creatinine!.points, [inputOf(creatinine!.entry)]);
-
-  const missing = SOFA_COMPONENTS.filter((c) => components[c] === null);
-  const total = SOFA_COMPONENTS.reduce((sum, c) => sum + (components[c] ?? 0), 0);
-  return { start: new Date(fromMs).toISOString(), end: new Date(toMs).toISOString(), components, total, missing, basis };
-}
-
-function minBy(entries: readonly Timed[], value: (e: Timed) => number): Timed | undefined {
-  let best: Timed | undefined;
-  for (const e of entries) if (!best || value(e) < value(best)) best = e;
-  return best;
-}
-
-function maxPoints(entries: readonly Timed[], points: (e: Timed) => number): { points: number; entry: Timed } | undefined {
-  let best: { points: number; entry: Timed } | undefined;
-  for (const entry of entries) {
-    const p = points(entry);
-    if (!best || p > best.points || (p === best.points && entry.m.value > best.entry.m.value)) best = { points: p, entry };
-  }
-  return best;
-}
-
-/** FiO2 (fraction) for a PaO2 at `ms`: charted at the same time, else the latest within the lookback; else the default. */
-function fio2For(index: SofaIndex, ms: number, parameters: SofaParameters): { value: number; input: SofaInput } | null {
-  const latest = index.latestAtOrBefore('fio2', ms);
-  if (latest && ms - latest.ms <= parameters.respiration.fio2LookbackHours * HOUR_MS) {
-    return { value: latest.m.value, input: inputOf(latest) };
-  }
-  const fallback = parameters.respiration.fio2Default;
-  if (fallback === null) return null;
-  return { value: fallback, input: { concept: 'fio2', value: fallback, unit: '1', time: new Date(ms).toISOString(), note: 'no FiO2 charted: room air assumed' } };
-}
-
-/** Invasive ventilation at `ms`: inside a ventilation interval, or the latest 1/0 flag (held for a while). */
-function isVentilated(index: SofaIndex, ms: number, parameters: SofaParameters): boolean {
-  let latestPoint: Timed | undefined;
-  for (const entry of index.all('mechanical_ventilation')) {
-    if (entry.ms > ms) break;
-    if (entry.endMs !== null) {
-      if (entry.m.value === 1 && ms >= entry.ms && ms <= entry.endMs) return true;
-    } else {
-      latestPoint = entry;
+  const out: SofaWindowScore[] = [];
+  for (const { loMs, hiMs } of windows) {
+    const components = {} as SofaComponentScores;
+    const evidence: Partial<Record<SofaComponent, SofaComponentEvidence>> = {};
+    const missing: SofaComponent[] = [];
+    for (const cursor of cursors) {
+      const { list, heap } = cursor;
+      while (cursor.next < list.length) {
+        const e = list[cursor.next] as ScoredEvent;
+        if (startInclusive ? e.fromMs >= hiMs : e.fromMs > hiMs) break;
+        heap.push(e);
+        cursor.next++;
+      }
+      for (let top = heap.peek(); top !== undefined && (startInclusive ? top.toMs < loMs : top.toMs <= loMs); top = heap.peek()) heap.pop();
+      let winner = heap.peek() ?? null;
+      if (cursor.component === 'renal' && urine !== null) {
+        const total = urine.window(loMs, hiMs, grid.closure, parameters);
+        if (total !== null && (winner === null || worse(total, winner))) winner = total;
+      }
+      if (winner === null) {
+        components[cursor.component] = null;
+        missing.push(cursor.component);
+      } else {
+        components[cursor.component] = winner.result.score;
+        evidence[cursor.component] = evidenceOf(cursor.component, winner);
+      }
     }
-  }
-  return latestPoint !== undefined && latestPoint.m.value === 1 && ms - latestPoint.ms <= parameters.respiration.ventilationFlagHoldHours * HOUR_MS;
-}
-
-type Drug = 'norepinephrine' | 'epinephrine' | 'dopamine' | 'dobutamine';
-const DRUGS: readonly Drug[] = ['norepinephrine', 'epinephrine', 'dopamine', 'dobutamine'];
-
-interface Segment {
-  startMs: number;
-  endMs: number;
-  rate: number;
-  entry: Timed;
-}
-
-/** Infusion segments of a drug: charted intervals as given; a point rate holds until the next charting (bounded). */
-function segments(index: SofaIndex, drug: Drug, parameters: SofaParameters): Segment[] {
-  const list = index.all(drug);
-  const out: Segment[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const entry = list[i]!;
-    if (!(entry.m.value > 0)) continue;
-    let endMs = entry.endMs;
-    if (endMs === null) {
-      let j = i + 1;
-      while (j < list.length && list[j]!.ms <= entry.ms) j++;
-      endMs = Math.min(list[j]?.ms ?? Number.POSITIVE_INFINITY, entry.ms + parameters.vasopressors.pointRateHoldHours * HOUR_MS);
-    }
-    if (endMs > entry.ms) out.push({ startMs: entry.ms, endMs, rate: entry.m.value, entry });
+    out.push({
+      start: instant(loMs),
+      end: instant(hiMs),
+      interval: intervalOf(grid.closure),
+      total: sofaTotal(components),
+      components,
+      missing,
+      evidence,
+    });
   }
   return out;
 }
 
-function vasopressorRates(
-  index: SofaIndex,
-  fromMs: number,
-  toMs: number,
-  parameters: SofaParameters,
-): Record<Drug, { rate: number; input: SofaInput } | undefined> {
-  const result = {} as Record<Drug, { rate: number; input: SofaInput } | undefined>;
-  for (const drug of DRUGS) {
-    const segs = segments(index, drug, parameters);
-    let best: Segment | undefined;
-    if (parameters.vasopressors.sampling === 'hour-end') {
-      // The infusion running at each hour's end (start < end <= stop), as mimic-code samples rates.
-      for (let end = fromMs + HOUR_MS; end <= toMs; end += HOUR_MS) {
-        for (const s of segs) if (s.startMs < end && end <= s.endMs && (!best || s.rate > best.rate)) best = s;
-      }
-    } else {
-      // Runs of contiguous infusion of at least the minimum duration, overlapping the window.
-      const minimum = parameters.vasopressors.minimumMinutes * 60_000;
-      let run: Segment[] = [];
-      const flush = (): void => {
-        if (run.length > 0 && run[run.length - 1]!.endMs - run[0]!.startMs >= minimum) {
-          for (const s of run) if (s.startMs < toMs && s.endMs > fromMs && (!best || s.rate > best.rate)) best = s;
-        }
-        run = [];
-      };
-      for (const s of [...segs].sort((a, b) => a.startMs - b.startMs)) {
-        if (run.length > 0 && s.startMs > Math.max(...run.map((r) => r.endMs))) flush();
-        run.push(s);
-      }
-      flush();
-    }
-    result[drug] = best ? { rate: best.rate, input: inputOf(best.entry, `${drug} ${best.rate} ug/kg/min`) } : undefined;
-  }
-  return result;
+function intervalOf(closure: WindowClosure): SofaWindowScore['interval'] {
+  return closure === 'start-inclusive' ? '[start, end)' : '(start, end]';
 }
 
-/**
- * Urine output of the window in mL/day: the volumes charted in the window, over the hours their
- * collection intervals cover, scaled to 24 h, and only when the coverage is within the preset's
- * bounds (22-30 h): less charting would understate oliguria, a guess is never made.
- */
-function urineOutput(
-  index: SofaIndex,
-  toMs: number,
-  inWindow: (ms: number) => boolean,
-  parameters: SofaParameters,
-): { mlPerDay: number; inputs: SofaInput[] } | null {
-  const all = index.all('urine_output');
-  let volume = 0;
-  let coveredMs = 0;
-  const inputs: SofaInput[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const entry = all[i]!;
-    // A collection is charted at its end; a point charting covers the time since the previous one.
-    const endMs = entry.endMs ?? entry.ms;
-    if (!inWindow(endMs)) continue;
-    const startMs = entry.endMs !== null ? entry.ms : i > 0 ? (all[i - 1]!.endMs ?? all[i - 1]!.ms) : null;
-    if (startMs === null) continue;
-    volume += entry.m.value;
-    coveredMs += endMs - startMs;
-    inputs.push(inputOf(entry));
-  }
-  const hours = coveredMs / HOUR_MS;
-  if (inputs.length === 0 || hours < parameters.urineOutput.minCoverageHours || hours > parameters.urineOutput.maxCoverageHours) return null;
-  const mlPerDay = (volume * 24) / hours;
-  inputs.unshift({
-    concept: 'urine_output_24h',
-    value: Number(mlPerDay.toPrecision(10)),
-    unit: 'mL/d',
-    time: new Date(toMs).toISOString(),
-    note: `${volume} mL over ${Number(hours.toFixed(3))} h charted, scaled to 24 h`,
-  });
-  return { mlPerDay, inputs };
+function explain(
+  component: SofaComponent,
+  e: ScoredEvent,
+  instant: (ms: number) => IsoDateTime,
+  refs: Map<SofaMeasurement, SofaInputRef>,
+): SofaComponentEvidence {
+  return {
+    component,
+    ...e.result,
+    time: instant(e.timeMs),
+    ...(e.derivation === undefined ? {} : { derivation: typeof e.derivation === 'function' ? e.derivation() : e.derivation }),
+    inputs: e.inputs.map((m) => {
+      let ref = refs.get(m);
+      if (ref === undefined) refs.set(m, (ref = inputRef(m)));
+      return ref;
+    }),
+  };
 }
 
-export interface SofaDaysOptions {
-  /** Start of day 1 (default: the first measurement). */
-  start?: IsoDateTime;
-  /** Number of days (default: through the last measurement, or `until`). */
-  days?: number;
-  /** No day starts at or after this instant. */
-  until?: IsoDateTime;
+function inputRef(m: SofaMeasurement): SofaInputRef {
+  return {
+    concept: m.concept,
+    value: m.value,
+    unit: m.unit,
+    time: m.time,
+    ...(m.endTime === undefined ? {} : { endTime: m.endTime }),
+    ...(m.reported === undefined ? {} : { reported: m.reported }),
+    ...(m.provenance === undefined ? {} : { provenance: m.provenance }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conveniences for callers whose measurements are already validated (store, parsers)
+// ---------------------------------------------------------------------------------------------
+
+/** Options naming a preset by id instead of passing parameters. */
+export interface SofaPresetOption {
   preset?: string;
-  parameters?: SofaParameters;
 }
 
-function parametersOf(options: { preset?: string; parameters?: SofaParameters }): SofaParameters {
-  if (options.parameters) return options.parameters;
-  const preset = SOFA_PRESETS[options.preset ?? DEFAULT_SOFA_PRESET];
-  if (!preset) throw new RangeError(`unknown SOFA preset "${options.preset}"`);
+function parametersOf(options: SofaPresetOption & { parameters?: SofaParameters }): SofaParameters {
+  if (options.parameters !== undefined) return options.parameters;
+  if (options.preset === undefined) return DEFAULT_SOFA_PARAMETERS;
+  const preset = findSofaPreset(options.preset);
+  if (preset === undefined) throw new RangeError(`unknown SOFA preset "${options.preset}"`);
   return preset;
 }
 
-/** Day scores: day k is [start + 24(k-1) h, start + 24k h) (closure by preset). */
-export function sofaDays(measurements: readonly Measurement[], options: SofaDaysOptions = {}): SofaDay[] {
-  const parameters = parametersOf(options);
-  const index = new SofaIndex(measurements);
-  if (index.firstMs === null) return [];
-  const startMs = options.start !== undefined ? Date.parse(options.start) : index.firstMs;
-  if (Number.isNaN(startMs)) throw new RangeError(`start "${options.start}" is not an ISO 8601 instant`);
-  const lastMs = options.until !== undefined ? Date.parse(options.until) - 1 : index.lastMs!;
-  const count = options.days ?? Math.max(0, Math.floor((lastMs - startMs) / DAY_MS) + 1);
-  const days: SofaDay[] = [];
-  for (let k = 1; k <= count; k++) {
-    const from = startMs + (k - 1) * DAY_MS;
-    days.push({ day: k, ...scoreWindow(index, from, from + DAY_MS, parameters, 'closed-open') });
-  }
-  return days;
+/**
+ * The days of scoreSofaDays for one patient, throwing a RangeError on invalid input (unknown
+ * preset, unparseable time, mixed patients). For shells and the assessment, whose measurements
+ * come from the store or a parser and are valid by construction.
+ */
+export function sofaDays(measurements: readonly Measurement[], options: SofaDaysOptions & SofaPresetOption = {}): SofaDay[] {
+  const result = scoreSofaDays(measurements, { ...options, parameters: parametersOf(options) });
+  if (!result.ok) throw new RangeError(result.error.message);
+  return result.value.days;
 }
 
-export interface SofaHoursOptions {
-  /** Hour 0 ends one hour after this instant. */
-  start: IsoDateTime;
-  hours: number;
-  preset?: string;
-  parameters?: SofaParameters;
-}
-
-/** Hourly rolling scores: hour h is scored on the 24 h window ending at start + (h + 1) h. */
-export function sofaHours(measurements: readonly Measurement[], options: SofaHoursOptions): SofaHour[] {
-  const parameters = parametersOf(options);
-  const index = new SofaIndex(measurements);
-  const startMs = Date.parse(options.start);
-  const hours: SofaHour[] = [];
-  for (let hr = 0; hr < options.hours; hr++) {
-    const end = startMs + (hr + 1) * HOUR_MS;
-    hours.push({ hr, ...scoreWindow(index, end - DAY_MS, end, parameters, parameters.hourlyWindowClosure) });
-  }
-  return hours;
+/** The hourly rows of scoreSofaHours, throwing a RangeError on invalid input (see sofaDays). */
+export function sofaHours(measurements: readonly Measurement[], options: SofaHourlyOptions & SofaPresetOption = {}): SofaHour[] {
+  const result = scoreSofaHours(measurements, { ...options, parameters: parametersOf(options) });
+  if (!result.ok) throw new RangeError(result.error.message);
+  return result.value.hours;
 }
