@@ -15,7 +15,7 @@
  * - Implausible values (negative, outside the physiological range of the concept) are
  *   rejected with the value and the reason.
  */
-import ucum, { type UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import ucum, { type UcumLhcUtils, type UcumUnit } from '@lhncbc/ucum-lhc';
 import { decimalRound, formatExact } from './numeric.ts';
 import { type Concept, type Result, err, ok } from './types.ts';
 
@@ -579,6 +579,28 @@ function ucumConvert(
   to: string,
 ): Result<number, ConversionFailure> {
   const utils = ucumUtils();
+  // Fast path, same arithmetic as convertUnitTo's 'normal' case (Unit.convertFrom) on units
+  // parsed once: UCUM parses both unit strings on every call otherwise, which dominates the
+  // cost of importing large files. Anything else takes the general path below.
+  const fromUnit = parsedUnit(utils, from);
+  const toUnit = parsedUnit(utils, to);
+  if (fromUnit !== undefined && toUnit !== undefined && utils.detectConversionType(fromUnit, toUnit) === 'normal') {
+    const pair = `${from}\u0000${to}`;
+    const notConvertible = (): Result<never, ConversionFailure> =>
+      err({ kind: 'not-convertible', reason: `${quote(from)} cannot be converted to ${quote(to)} for ${spec.label}` });
+    // Whether two units are commensurable does not depend on the value: remembered.
+    if (incommensurable.has(pair)) return notConvertible();
+    let converted: number;
+    try {
+      converted = toUnit.convertFrom(value, fromUnit);
+    } catch {
+      // Both units are valid but of different kinds (what convertUnitTo reports as failed).
+      if (incommensurable.size >= 10_000) incommensurable.clear();
+      incommensurable.add(pair);
+      return notConvertible();
+    }
+    if (Number.isFinite(converted)) return ok(converted);
+  }
   const options = spec.molecularWeightGPerMol === undefined ? {} : { molecularWeight: spec.molecularWeightGPerMol };
   const result = utils.convertUnitTo(from, value, to, options);
   // UCUM may "succeed" after substituting a guess ("We assumed you meant G" for "Gauss"): refuse.
@@ -627,7 +649,31 @@ function quote(text: string): string {
   return `"${text}"`;
 }
 
-/** The UCUM library's singleton (it caches its unit tables; stateless for our use). */
+/**
+ * Units parsed without any message (no "we assumed you meant ..." substitution), by code;
+ * undefined for codes UCUM cannot parse cleanly. Bounded: codes come from data.
+ */
+const parsedUnits = new Map<string, UcumUnit | undefined>();
+/** Pairs of cleanly parsed units that are not commensurable (ug/min and ug/kg/min). */
+const incommensurable = new Set<string>();
+
+function parsedUnit(utils: UcumLhcUtils, code: string): UcumUnit | undefined {
+  const key = code.trim();
+  if (parsedUnits.has(key)) return parsedUnits.get(key);
+  const specified = key === '' ? undefined : utils.getSpecifiedUnit(key, 'convert', false);
+  const unit = specified?.unit && specified.retMsg.length === 0 && specified.status === 'valid' ? specified.unit : undefined;
+  if (parsedUnits.size >= 10_000) parsedUnits.clear();
+  parsedUnits.set(key, unit);
+  return unit;
+}
+
+/**
+ * The UCUM utilities object. Despite its name, UcumLhcUtils.getInstance() builds a new object on
+ * every call (counting the whole unit table each time), so one is kept: it holds only references
+ * to the library's own unit tables and parser, and no state this module changes.
+ */
+let ucumInstance: UcumLhcUtils | undefined;
 function ucumUtils(): UcumLhcUtils {
-  return ucum.UcumLhcUtils.getInstance();
+  ucumInstance ??= ucum.UcumLhcUtils.getInstance();
+  return ucumInstance;
 }

@@ -14,15 +14,18 @@ import { accessAuditPlugin } from './access-audit.ts';
 import { assessmentRoutes } from './api/assessment.ts';
 import { clinicalRoutes } from './api/clinical.ts';
 import { patientRoutes } from './api/patients.ts';
+import { ruleSetRoutes } from './api/rule-sets.ts';
 import { trialRoutes } from './api/trial.ts';
 import { measurementSchema, patientSchema, problemSchema } from './api/schemas.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { Permission } from './auth/principal.ts';
 import { authRoutes } from './auth/routes.ts';
+import { type CdsPluginOptions, cdsHooksRoutes } from './cds/plugin.ts';
 import { fhirRoutes } from './fhir/routes.ts';
 import { healthRoutes } from './health.ts';
 import { HttpProblem, errorHandler } from './problem.ts';
+import { webAppRoutes } from './web.ts';
 
 export interface AppOptions {
   db: Database;
@@ -33,6 +36,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Requests per minute per client (authenticated principal, else IP address); false disables. */
   rateLimitPerMinute?: number | false;
+  /** CDS Hooks service settings; the service is not mounted without them. */
+  cds?: Omit<CdsPluginOptions, 'db'>;
 }
 
 export interface RouteInfo {
@@ -122,5 +127,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(assessmentRoutes, { db: options.db });
   await app.register(trialRoutes, { db: options.db });
   await app.register(fhirRoutes, { db: options.db });
+  if (options.cds) await app.register(cdsHooksRoutes, { db: options.db, ...options.cds });
+  await app.register(ruleSetRoutes);
+  await app.register(webAppRoutes);
   return app;
 }

@@ -7,6 +7,8 @@ import { openMigratedDatabase } from '../store/open.ts';
 import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
+import { loadCdsSettings } from './cds/settings.ts';
+import { loadConceptDictionary } from '../sources/concepts/dictionary.ts';
 import { bootstrapAdmin, seedDemoUsers } from './auth/bootstrap.ts';
 import { countUsers } from '../store/users.ts';
 
@@ -39,7 +41,8 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       await bootstrapAdmin(db, env.IMMUNOGUIDE_ADMIN_PASSWORD);
     }
     const authenticator = await createAuthenticator(db, authSettings);
-    app = await buildApp({ db, authenticator, logger: { level: config.logLevel } });
+    const cds = { settings: loadCdsSettings(env), dictionary: loadConceptDictionary(env) };
+    app = await buildApp({ db, authenticator, logger: { level: config.logLevel }, cds });
     if (authSettings.mode === 'local' && (await countUsers(db)) === 0) {
       app.log.warn(
         'no users yet: create the first administrator with `npx immunoguide users add --username admin --role admin --site SITE`' +

@@ -12,8 +12,12 @@
  * a shared state, groups split across chunks are reported as warnings instead of guessed.
  * A FHIR Bundle (one JSON document, not line-based) is parsed whole by `parseDocument`.
  */
+import type { MeasurementQualifiers } from '../clinical/sofa/types.ts';
 import type { Concept, IsoDateTime, Measurement, Provenance } from '../clinical/types.ts';
 import type { ConceptDictionary } from './concepts/dictionary.ts';
+import { parseFhirLines } from './fhir/parse.ts';
+import { parseMeasurementCsvChunk } from './measurement-csv.ts';
+import { finishMimicTable, parseMimicRows } from './mimic/parse.ts';
 
 /** Input formats of `immunoguide import --format`. */
 export type ImportFormat = 'fhir' | 'csv' | 'mimic-iv';
@@ -78,6 +82,8 @@ export interface PatientRecord {
  */
 export interface SourceMeasurement extends Measurement {
   provenance: Provenance;
+  /** How to read the value (a GCS whose verbal response was charted as intubated); see the SOFA presets. */
+  qualifiers?: MeasurementQualifiers;
   /** Source-specific keys kept for later work (MIMIC-IV stay_id, hadm_id, specimen_id, itemid...). */
   context?: Record<string, string | number>;
 }
@@ -196,6 +202,33 @@ export function mergeResults(a: ParseResult, b: ParseResult): ParseResult {
 /** The canonical tuple of a measurement: what "identical measurements" means across formats. */
 export function canonicalTuple(m: Measurement): string {
   return [m.patientId, m.concept, String(m.value), m.unit, m.time, m.endTime ?? ''].join('\t');
+}
+
+/**
+ * Parses a chunk of a line-based input: FHIR NDJSON lines, simple CSV lines or the rows of one
+ * MIMIC-IV table. `lines` are without line ends (or a text, split here). CSV and MIMIC-IV
+ * chunks need the header: `context.header`, or the chunk's first line when it is line 1.
+ */
+export function parseChunk(format: ChunkFormat, lines: readonly string[] | string, context: ParseContext): ParseResult {
+  const list = typeof lines === 'string' ? splitLines(lines) : lines;
+  if (format === 'fhir') return parseFhirLines(list, context);
+  if (format === 'csv') return parseMeasurementCsvChunk(list, context);
+  return parseMimicRows(format.slice('mimic-iv:'.length) as MimicTable, list, context);
+}
+
+/**
+ * What is still pending at the end of a file (MIMIC-IV GCS components that never completed):
+ * call once after the last chunk, with the same state.
+ */
+export function finishParse(format: ChunkFormat, context: ParseContext): ParseResult {
+  if (format.startsWith('mimic-iv:')) return finishMimicTable(format.slice('mimic-iv:'.length) as MimicTable, context);
+  return emptyResult();
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
 export type { Concept };

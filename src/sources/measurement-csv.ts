@@ -33,6 +33,8 @@ const OPTIONAL_COLUMNS = ['end_time', 'interval_hours'] as const;
 
 /** Splits one CSV line into fields (RFC 4180 quoting); null when a quote is left open. */
 export function splitCsvLine(line: string): string[] | null {
+  // Most lines have no quotes: split them natively (the same fields as the loop below).
+  if (line.indexOf('"') === -1) return line.split(',');
   const fields: string[] = [];
   let field = '';
   let quoted = false;
@@ -110,7 +112,7 @@ export function parseMeasurementCsvChunk(input: string | readonly string[], cont
   const patients = new Set<string>();
 
   for (let i = first; i < lines.length; i++) {
-    const lineNumber = context.firstLineNumber + i;
+    const lineNumber = context.lineNumbers?.[i - first] ?? context.firstLineNumber + i;
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
     result.records++;

@@ -22,7 +22,21 @@ declare module '@lhncbc/ucum-lhc' {
     msg: string[];
   }
 
+  /** A parsed unit (the library's Unit class; only what units.ts uses). */
+  export interface UcumUnit {
+    /** The value in this unit of `num` of `fromUnit` (throws when not commensurable). */
+    convertFrom(num: number, fromUnit: UcumUnit): number;
+  }
+
+  export interface UcumSpecifiedUnit {
+    unit?: UcumUnit | null;
+    retMsg: string[];
+    status: 'valid' | 'invalid' | 'error';
+  }
+
   export interface UcumLhcUtils {
+    getSpecifiedUnit(unit: string, purpose: 'validate' | 'convert', suggest?: boolean): UcumSpecifiedUnit;
+    detectConversionType(fromUnit: UcumUnit, toUnit: UcumUnit): 'normal' | 'mol|mass' | 'eq|mass' | 'eq|mol' | 'eq|mol|mass';
     convertUnitTo(
       fromUnitCode: string,
       fromValue: number,

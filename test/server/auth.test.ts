@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createAuthenticator } from '../../src/server/auth/authenticator.ts';
 import { ROLES, can } from '../../src/server/auth/principal.ts';
+import { WEB_PUBLIC_ROUTES } from '../../src/server/web.ts';
 import { accessLogFor } from '../../src/server/access-audit.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { insertMeasurements, upsertPatient, upsertSite } from '../../src/store/repository.ts';
@@ -25,6 +26,16 @@ const PUBLIC_ROUTES = new Set([
   'HEAD /auth/jwks.json',
   'GET /fhir/metadata', // FHIR CapabilityStatement
   'HEAD /fhir/metadata',
+  // CDS Hooks: discovery is public by the spec; the service calls carry the EHR's own JWT,
+  // verified by the CDS plugin (test/server/cds/security.test.ts), not an ImmunoGuide token.
+  'GET /cds-services',
+  'HEAD /cds-services',
+  'OPTIONS /cds-services',
+  'POST /cds-services/:id',
+  'OPTIONS /cds-services/:id',
+  'POST /cds-services/:id/feedback',
+  'OPTIONS /cds-services/:id/feedback',
+  ...WEB_PUBLIC_ROUTES, // the built browser app's pages and assets (no data)
 ]);
 const isDocsRoute = (url: string): boolean => url.startsWith('/api/docs'); // OpenAPI document and its UI assets
 

@@ -3,6 +3,8 @@ import { type JWK, SignJWT, generateKeyPair, importJWK } from 'jose';
 import type { FastifyInstance } from 'fastify';
 import { LOCAL_ISSUER } from '../../src/config.ts';
 import { buildApp } from '../../src/server/app.ts';
+import type { CdsPluginOptions } from '../../src/server/cds/plugin.ts';
+import { loadCdsSettings } from '../../src/server/cds/settings.ts';
 import { type AuthConfig, type Authenticator, createAuthenticator } from '../../src/server/auth/authenticator.ts';
 import type { Role } from '../../src/server/auth/principal.ts';
 import type { Database } from '../../src/store/db.ts';
@@ -27,9 +29,14 @@ export interface TestApp {
   bearer(roles: Role[], sites: string[], id?: string): Promise<{ authorization: string }>;
 }
 
-export async function buildTestApp(db: Database, options: { rateLimitPerMinute?: number | false } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  db: Database,
+  options: { rateLimitPerMinute?: number | false; cds?: Omit<CdsPluginOptions, 'db'> } = {},
+): Promise<TestApp> {
   const authenticator = await createAuthenticator(db, LOCAL_AUTH);
-  const app = await buildApp({ db, authenticator, logger: false, rateLimitPerMinute: options.rateLimitPerMinute ?? false });
+  // The CDS Hooks service is mounted as in production (no trusted EHR issuers configured), so the
+  // route sweeps cover its routes too.
+  const app = await buildApp({ db, authenticator, logger: false, rateLimitPerMinute: options.rateLimitPerMinute ?? false, cds: options.cds ?? { settings: loadCdsSettings({}) } });
   const token = async (roles: Role[], sites: string[], id = `test-${roles.join('-')}`): Promise<string> =>
     (await authenticator.issueToken({ id, name: id, roles, sites })).accessToken;
   return {

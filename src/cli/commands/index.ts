@@ -8,6 +8,7 @@ import type { CommandResult } from '../main.ts';
 import { register as analyse } from './analyse.ts';
 import { register as audit } from './audit.ts';
 import { register as classify } from './classify.ts';
+import { register as importData } from './import.ts';
 import { register as migrate } from './migrate.ts';
 import { register as report } from './report.ts';
 import { register as serve } from './serve.ts';
@@ -18,4 +19,4 @@ import { register as users } from './users.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
 
-export const commands: RegisterCommand[] = [serve, migrate, users, classify, sofa, analyse, report, simulate, audit, trial];
+export const commands: RegisterCommand[] = [serve, migrate, users, importData, classify, sofa, analyse, report, simulate, audit, trial];

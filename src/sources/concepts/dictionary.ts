@@ -196,7 +196,8 @@ export function buildDictionary(data: ConceptDictionaryData, sources: readonly s
   if (problems.length > 0) return { ok: false, problems };
 
   const uri = (system: string): string => data.codeSystems[system] ?? system;
-  const codes = new Map<string, Concept>();
+  // Nested by system then code: lookups build no string key.
+  const codes = new Map<string, Map<string, Concept>>();
   const devices = new Map<string, Concept>();
   const medications = new Map<string, MedicationMatch>();
   const medicationPrefixes: Array<{ system: string; prefix: string; match: MedicationMatch }> = [];
@@ -208,7 +209,12 @@ export function buildDictionary(data: ConceptDictionaryData, sources: readonly s
     else medications.set(key(uri(coding.system), coding.code), match);
   };
   for (const [name, entry] of conceptEntries(data)) {
-    for (const coding of entry.fhir) codes.set(key(uri(coding.system), coding.code), name);
+    for (const coding of entry.fhir) {
+      const system = uri(coding.system);
+      let bySystem = codes.get(system);
+      if (bySystem === undefined) codes.set(system, (bySystem = new Map()));
+      bySystem.set(coding.code, name);
+    }
     for (const coding of entry.device ?? []) devices.set(key(uri(coding.system), coding.code), name);
     for (const coding of entry.medication ?? []) addMedication(coding, { kind: 'concept', concept: name });
     for (const mapping of entry.mimic ?? []) mimicItems.set(`${mapping.table}|${mapping.itemid}`, { concept: name, mapping });
@@ -226,7 +232,7 @@ export function buildDictionary(data: ConceptDictionaryData, sources: readonly s
     data,
     hash: createHash('sha256').update(JSON.stringify(data)).digest('hex'),
     sources,
-    conceptForCode: (systemUri, code) => codes.get(key(systemUri, code)),
+    conceptForCode: (systemUri, code) => codes.get(systemUri)?.get(code),
     conceptForDevice: (systemUri, code) => devices.get(key(systemUri, code)),
     medicationForCode(systemUri, code) {
       const exact = medications.get(key(systemUri, code));

@@ -1,0 +1,256 @@
+/**
+ * bench/ingest: how fast ImmunoGuide reads data, against what Node itself can do.
+ *
+ *   node --import tsx bench/ingest.ts [--gb 1] [--dir DIR] [--keep] [--skip-screen] [--skip-import]
+ *                                     [--import-measurements 1000000] [--pg-url postgres://...]
+ *
+ * (a) Screening throughput: a synthetic FHIR Bulk Data extract of at least --gb GB (NDJSON,
+ *     generated into DIR, removed afterwards unless --keep) is parsed into canonical
+ *     measurements by the import pipeline without a store, and compared with the floor of
+ *     reading the same lines and JSON.parse-ing them, in the same run. Each phase runs in a child
+ *     process of its own so its peak RSS is its own; the screen also runs on an extract 1/8 the
+ *     size, to show the peak RSS does not grow with the input.
+ * (b) PostgreSQL import: --import-measurements measurements of the simple CSV through
+ *     `runImport` + StoreImportSink (parse, batch, commit with checkpoints) into a fresh schema,
+ *     and the store alone (insertMeasurementColumns on ready measurements) for comparison.
+ *
+ * Results are printed as Markdown and written to bench/out/ingest.json.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultConceptDictionary } from '../src/sources/concepts/dictionary.ts';
+import type { SourceMeasurement } from '../src/sources/import-format.ts';
+import { readLineChunks } from '../src/sources/ingest/lines.ts';
+import { runImport } from '../src/sources/ingest/run.ts';
+import { syntheticCohort } from '../src/sources/synthetic/cohort.ts';
+import { exportFhirNdjson, fhirResources } from '../src/sources/synthetic/export-fhir.ts';
+import { StoreImportSink, insertMeasurementColumns } from '../src/store/import-sink.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openPostgres } from '../src/store/postgres.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(`--${name}`);
+const option = (name: string, fallback: string): string => {
+  const index = args.indexOf(`--${name}`);
+  return index === -1 ? fallback : (args[index + 1] ?? fallback);
+};
+
+const SELF = path.resolve(import.meta.dirname, 'ingest.ts');
+const GB = 1024 ** 3;
+const DAYS = 28;
+
+interface PhaseResult {
+  phase: string;
+  records: number;
+  measurements: number;
+  bytes: number;
+  wallMs: number;
+  cpuMs: number;
+  maxRssMb: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child phases: one measurement each, printed as JSON on stdout.
+
+async function phase(name: string, dir: string): Promise<void> {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ndjson'))
+    .map((f) => path.join(dir, f));
+  const bytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
+  const dictionary = defaultConceptDictionary();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let records = 0;
+  let measurements = 0;
+  if (name === 'floor') {
+    // Reading the lines and JSON.parse: the least any NDJSON reader in Node has to do.
+    for (const file of files) {
+      for await (const chunk of readLineChunks(file)) {
+        for (const line of chunk.lines) {
+          if (line.length === 0) continue;
+          JSON.parse(line);
+          records++;
+        }
+      }
+    }
+  } else if (name === 'screen') {
+    const summary = await runImport([dir], { dictionary, format: 'fhir' });
+    records = summary.records;
+    measurements = summary.measurements;
+    if (summary.errors > 0) throw new Error(`screening reported ${summary.errors} errors: ${JSON.stringify(summary.issues.slice(0, 3))}`);
+  } else throw new Error(`unknown phase ${name}`);
+  const cpu = process.cpuUsage(cpu0);
+  const result: PhaseResult = {
+    phase: name,
+    records,
+    measurements,
+    bytes,
+    wallMs: performance.now() - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function runPhase(name: string, dir: string): PhaseResult {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--phase', name, '--dir', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (child.status !== 0) throw new Error(`phase ${name} failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as PhaseResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The extract
+
+/** Writes a synthetic FHIR Bulk Data extract of at least `bytes` (skipped when DIR already has one). */
+async function ensureExtract(dir: string, bytes: number): Promise<{ patients: number; bytes: number }> {
+  const existing = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.ndjson'))
+        .reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0)
+    : 0;
+  if (existing >= bytes) return { patients: -1, bytes: existing };
+  fs.rmSync(dir, { recursive: true, force: true });
+  // Size one patient from a sample, then generate enough of them.
+  let sample = 0;
+  for (const record of syntheticCohort({ patients: 20, seed: 1, days: DAYS })) {
+    for (const resource of fhirResources(record)) sample += Buffer.byteLength(JSON.stringify(resource)) + 1;
+  }
+  const patients = Math.ceil((bytes / (sample / 20)) * 1.1);
+  process.stderr.write(`generating ${patients} patients (${(bytes / GB).toFixed(2)} GB of FHIR NDJSON) into ${dir}...\n`);
+  const report = await exportFhirNdjson(syntheticCohort({ patients, seed: 2026, days: DAYS }), dir);
+  return { patients, bytes: report.files.reduce((sum, f) => sum + f.bytes, 0) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL import
+
+interface ImportResult {
+  measurements: number;
+  pipelineMs: number;
+  pipelinePerSecond: number;
+  storeOnlyMs: number;
+  storeOnlyPerSecond: number;
+}
+
+async function postgresImport(url: string, count: number, dir: string): Promise<ImportResult> {
+  const csv = path.join(dir, 'import-bench.csv');
+  writeCsv(csv, count);
+  const schema = `ig_bench_${process.pid}`;
+  const db = await openPostgres({ url, schema });
+  try {
+    await migrate(db);
+    const t0 = performance.now();
+    const summary = await runImport([csv], { dictionary: defaultConceptDictionary(), sink: new StoreImportSink(db), batchMeasurements: 50_000 });
+    const pipelineMs = performance.now() - t0;
+    if (summary.inserted !== count) throw new Error(`stored ${summary.inserted} of ${count}`);
+
+    // The store alone: the same number of ready measurements, committed in batches of 50,000.
+    await db.exec('TRUNCATE measurement');
+    const batch = 50_000;
+    const t1 = performance.now();
+    for (let start = 0; start < count; start += batch) {
+      const rows: SourceMeasurement[] = [];
+      for (let i = start; i < Math.min(count, start + batch); i++) rows.push(benchMeasurement(i));
+      await db.transaction((tx) => insertMeasurementColumns(tx, rows, 'try-plain'));
+    }
+    const storeOnlyMs = performance.now() - t1;
+    return {
+      measurements: count,
+      pipelineMs,
+      pipelinePerSecond: Math.round(count / (pipelineMs / 1000)),
+      storeOnlyMs,
+      storeOnlyPerSecond: Math.round(count / (storeOnlyMs / 1000)),
+    };
+  } finally {
+    await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await db.close();
+    fs.rmSync(csv, { force: true });
+  }
+}
+
+function benchMeasurement(i: number): SourceMeasurement {
+  return {
+    patientId: `B-${i % 1000}`,
+    concept: 'platelets',
+    value: 100 + (i % 300),
+    unit: '10*3/uL',
+    time: new Date(Date.UTC(2026, 0, 5) + i * 60_000).toISOString(),
+    provenance: { source: 'csv', recordId: `bench-${i}` },
+  };
+}
+
+function writeCsv(file: string, count: number): void {
+  const fd = fs.openSync(file, 'w');
+  let lines = ['patient_id,time,concept,value,unit'];
+  for (let i = 0; i < count; i++) {
+    const m = benchMeasurement(i);
+    lines.push(`${m.patientId},${m.time},${m.concept},${m.value},${m.unit}`);
+    if (lines.length >= 20_000) {
+      fs.writeSync(fd, `${lines.join('\n')}\n`);
+      lines = [];
+    }
+  }
+  if (lines.length > 0) fs.writeSync(fd, `${lines.join('\n')}\n`);
+  fs.closeSync(fd);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const childPhase = option('phase', '');
+  if (childPhase !== '') return phase(childPhase, option('dir', ''));
+
+  const gb = Number(option('gb', '1'));
+  const dir = option('dir', path.join(os.tmpdir(), 'immunoguide-bench-ingest'));
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadAverage: os.loadavg(),
+  };
+  try {
+    if (!flag('skip-screen')) {
+      const big = await ensureExtract(path.join(dir, 'large'), gb * GB);
+      const small = await ensureExtract(path.join(dir, 'small'), (gb * GB) / 8);
+      const floor = runPhase('floor', path.join(dir, 'large'));
+      const screen = runPhase('screen', path.join(dir, 'large'));
+      const screenSmall = runPhase('screen', path.join(dir, 'small'));
+      report.screen = { extract: big, smallExtract: small, floor, screen, screenSmall };
+      const mb = (r: PhaseResult) => r.bytes / 1024 ** 2 / (r.wallMs / 1000);
+      console.log(`\n## Screening a ${(floor.bytes / GB).toFixed(2)} GB FHIR NDJSON extract (${floor.records.toLocaleString('en-US')} resources)\n`);
+      console.log('| phase | wall s | CPU s | records/s | MB/s | peak RSS MB |');
+      console.log('|---|---|---|---|---|---|');
+      for (const r of [floor, screen, screenSmall]) {
+        const label = r === floor ? 'floor: read + JSON.parse' : r === screen ? 'screen (parse + map + units)' : `screen, 1/8 extract (${(r.bytes / GB).toFixed(2)} GB)`;
+        console.log(
+          `| ${label} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${Math.round(r.records / (r.wallMs / 1000)).toLocaleString('en-US')} | ${mb(r).toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`,
+        );
+      }
+      console.log(`\nscreen / floor throughput: ${((floor.wallMs / screen.wallMs) * 100).toFixed(0)}% (wall), ${((floor.cpuMs / screen.cpuMs) * 100).toFixed(0)}% (CPU)`);
+      console.log(`measurements: ${screen.measurements.toLocaleString('en-US')}`);
+    }
+    if (!flag('skip-import')) {
+      const url = option('pg-url', process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+      fs.mkdirSync(dir, { recursive: true });
+      const result = await postgresImport(url, Number(option('import-measurements', '1000000')), dir);
+      report.import = result;
+      console.log(`\n## Import into PostgreSQL (${result.measurements.toLocaleString('en-US')} measurements)\n`);
+      console.log('| path | s | measurements/s |');
+      console.log('|---|---|---|');
+      console.log(`| CSV -> runImport -> StoreImportSink (batches of 50,000 with checkpoints) | ${(result.pipelineMs / 1000).toFixed(1)} | ${result.pipelinePerSecond.toLocaleString('en-US')} |`);
+      console.log(`| store only: insertMeasurementColumns, 50,000 per transaction | ${(result.storeOnlyMs / 1000).toFixed(1)} | ${result.storeOnlyPerSecond.toLocaleString('en-US')} |`);
+    }
+  } finally {
+    if (!flag('keep')) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const out = path.resolve(import.meta.dirname, 'out');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'ingest.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,193 @@
+/**
+ * Accumulates one chunk's ParseResult record by record: counts records, marks a record
+ * rejected when it produced an error, skipped when it produced nothing and no error, and
+ * normalises values through the clinical unit rules.
+ */
+import type { Concept, IsoDateTime } from '../clinical/types.ts';
+import { type NormalizeOptions, normalize } from '../clinical/units.ts';
+import type { ConceptDictionary } from './concepts/dictionary.ts';
+import { type IssueCode, type ParseContext, type ParseResult, type SourceMeasurement, emptyResult } from './import-format.ts';
+
+/** Distinct unmapped codes remembered per chunk; the rest are counted under "(other)". */
+const MAX_UNMAPPED_KEYS = 1000;
+
+/**
+ * Normalisation results by concept, unit, body weight and value: source values repeat a lot
+ * (lab values have few decimals, an infusion keeps its rate), and a UCUM conversion costs far
+ * more than a lookup. normalize is pure, so the cache changes nothing but speed. Nested maps
+ * avoid building a string key per value; the cache is emptied when it grows large.
+ */
+type Normalized = ReturnType<typeof normalize>;
+const normalizeCache = new Map<Concept, Map<string, Map<number, Map<number, Normalized>>>>();
+let cachedValues = 0;
+const MAX_CACHED = 200_000;
+const NO_WEIGHT = -1;
+
+function normalizeCached(concept: Concept, value: number, unit: string, options: NormalizeOptions | undefined): Normalized {
+  const weight = options?.bodyWeightKg ?? NO_WEIGHT;
+  let byUnit = normalizeCache.get(concept);
+  if (byUnit === undefined) normalizeCache.set(concept, (byUnit = new Map()));
+  let byWeight = byUnit.get(unit);
+  if (byWeight === undefined) byUnit.set(unit, (byWeight = new Map()));
+  let byValue = byWeight.get(weight);
+  if (byValue === undefined) byWeight.set(weight, (byValue = new Map()));
+  let result = byValue.get(value);
+  if (result === undefined) {
+    if (cachedValues >= MAX_CACHED) {
+      normalizeCache.clear();
+      cachedValues = 0;
+    }
+    result = normalize(concept, value, unit, options);
+    byValue.set(value, result);
+    cachedValues++;
+  }
+  return result;
+}
+
+export class ChunkCollector {
+  readonly result: ParseResult = emptyResult();
+  readonly fileName: string;
+  readonly source: string;
+  readonly siteId: string | undefined;
+  readonly dictionary: ConceptDictionary;
+  /** The current record: a line number, or a label such as "Bundle.entry[3]" (built into a location only for issues). */
+  #record: number | string = 0;
+  #hasError = false;
+  #produced = false;
+
+  constructor(context: ParseContext, defaultSource: string) {
+    this.fileName = context.fileName;
+    this.source = context.source ?? defaultSource;
+    this.siteId = context.siteId;
+    this.dictionary = context.dictionary;
+  }
+
+  /** Starts a record: its line number, or a label (e.g. "Bundle.entry[3]"). */
+  begin(record: number | string): void {
+    this.result.records++;
+    this.#record = record;
+    this.#hasError = false;
+    this.#produced = false;
+  }
+
+  end(): void {
+    if (this.#hasError) this.result.rejected++;
+    else if (!this.#produced) this.result.skipped++;
+  }
+
+  /** Whether the current record has an error already (to avoid reporting one cause twice). */
+  get failed(): boolean {
+    return this.#hasError;
+  }
+
+  /** Marks the current record as carrying data even though it produced no measurement (a Patient). */
+  produced(): void {
+    this.#produced = true;
+  }
+
+  /**
+   * An error of the current record at `element` (a path such as "Observation.subject"; given as
+   * base and child, the path is only built when an issue is reported).
+   */
+  error(code: IssueCode, diagnostics: string, element?: string, child?: string): void {
+    this.#hasError = true;
+    this.result.issues.push({ severity: 'error', code, diagnostics, location: this.#where(element, child), file: this.fileName });
+  }
+
+  warning(code: IssueCode, diagnostics: string, element?: string, child?: string): void {
+    this.result.issues.push({ severity: 'warning', code, diagnostics, location: this.#where(element, child), file: this.fileName });
+  }
+
+  /** An issue about a location other than the current record (groups flushed at the end of a file). */
+  issueAt(severity: 'error' | 'warning', code: IssueCode, diagnostics: string, location: string[]): void {
+    this.result.issues.push({ severity, code, diagnostics, location, file: this.fileName });
+  }
+
+  unmapped(codeKey: string): void {
+    const map = this.result.unmapped;
+    const key = map.has(codeKey) || map.size < MAX_UNMAPPED_KEYS ? codeKey : '(other)';
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * Normalises and adds a measurement; a value the unit rules refuse becomes an error issue
+   * naming the value, unit and reason. Returns whether it was added.
+   */
+  measure(input: {
+    patientId: string;
+    concept: Concept;
+    value: number;
+    unit: string;
+    time: IsoDateTime;
+    endTime?: IsoDateTime | undefined;
+    recordId: string;
+    context?: Record<string, string | number>;
+    qualifiers?: SourceMeasurement['qualifiers'];
+    options?: NormalizeOptions;
+    element?: string;
+    child?: string;
+  }): boolean {
+    const measurement = this.value(input.patientId, input.concept, input.value, input.unit, input.time, input.endTime, input.recordId, input.options, input.element, input.child);
+    if (measurement === undefined) return false;
+    if (input.context !== undefined) measurement.context = input.context;
+    if (input.qualifiers !== undefined) measurement.qualifiers = input.qualifiers;
+    return true;
+  }
+
+  /** measure() with positional arguments, for the per-record hot paths; returns the measurement added. */
+  value(
+    patientId: string,
+    concept: Concept,
+    value: number,
+    unit: string,
+    time: IsoDateTime,
+    endTime: IsoDateTime | undefined,
+    recordId: string,
+    options?: NormalizeOptions,
+    element?: string,
+    child?: string,
+  ): SourceMeasurement | undefined {
+    const normalized = normalizeCached(concept, value, unit, options);
+    if (!normalized.ok) {
+      this.error(normalized.error.kind === 'implausible' ? 'value' : 'code-invalid', normalized.error.message, element, child);
+      return undefined;
+    }
+    if (endTime !== undefined && endTime < time) {
+      this.error('value', `the interval ends (${endTime}) before it starts (${time})`, element, child);
+      return undefined;
+    }
+    const measurement: SourceMeasurement = {
+      patientId,
+      concept,
+      value: normalized.value.value,
+      unit: normalized.value.unit,
+      time,
+      provenance: { source: this.source, recordId },
+    };
+    if (unit !== measurement.unit || value !== measurement.value) measurement.reported = { value, unit };
+    if (endTime !== undefined) measurement.endTime = endTime;
+    this.result.measurements.push(measurement);
+    this.#produced = true;
+    return measurement;
+  }
+
+  #where(element: string | undefined, child: string | undefined): string[] {
+    const record = typeof this.#record === 'number' ? `line ${this.#record}` : this.#record;
+    if (element === undefined) return [record];
+    return [record, child === undefined ? element : `${element}.${child}`];
+  }
+}
+
+/** Patient ids as the store accepts them (patient.id: 1 to 128 characters). */
+export function checkPatientId(id: unknown): string | undefined {
+  if (typeof id !== 'string') return `the patient id must be a string, got ${JSON.stringify(id) ?? 'nothing'}`;
+  if (id.length === 0 || id.length > 128) return `the patient id must have 1 to 128 characters, got ${id.length}`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(id)) return 'the patient id contains control characters';
+  return undefined;
+}
+
+/** Site ids as the store accepts them (site.id CHECK constraint). */
+export function checkSiteId(id: string): string | undefined {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(id) ? undefined : `site "${id}" must be 1-64 letters, digits, '.', '_' or '-'`;
+}
