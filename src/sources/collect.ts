@@ -4,7 +4,7 @@
  * normalises values through the clinical unit rules.
  */
 import type { Concept, IsoDateTime } from '../clinical/types.ts';
-import { type NormalizeOptions, normalize } from '../clinical/units.ts';
+import { CONCEPT_UNITS, type NormalizeOptions, normalize } from '../clinical/units.ts';
 import type { ConceptDictionary } from './concepts/dictionary.ts';
 import { type IssueCode, type ParseContext, type ParseResult, type SourceMeasurement, emptyResult } from './import-format.ts';
 
@@ -18,23 +18,33 @@ const MAX_UNMAPPED_KEYS = 1000;
  * avoid building a string key per value; the cache is emptied when it grows large.
  */
 type Normalized = ReturnType<typeof normalize>;
-const normalizeCache = new Map<Concept, Map<string, Map<number, Map<number, Normalized>>>>();
+/** concept -> unit -> value (no body weight), and concept -> unit -> weight -> value. */
+const normalizeCache = new Map<Concept, Map<string, Map<number, Normalized>>>();
+const weightedCache = new Map<Concept, Map<string, Map<number, Map<number, Normalized>>>>();
 let cachedValues = 0;
 const MAX_CACHED = 200_000;
-const NO_WEIGHT = -1;
 
 function normalizeCached(concept: Concept, value: number, unit: string, options: NormalizeOptions | undefined): Normalized {
-  const weight = options?.bodyWeightKg ?? NO_WEIGHT;
-  let byUnit = normalizeCache.get(concept);
-  if (byUnit === undefined) normalizeCache.set(concept, (byUnit = new Map()));
-  let byWeight = byUnit.get(unit);
-  if (byWeight === undefined) byUnit.set(unit, (byWeight = new Map()));
-  let byValue = byWeight.get(weight);
-  if (byValue === undefined) byWeight.set(weight, (byValue = new Map()));
+  const weight = options?.bodyWeightKg;
+  let byValue: Map<number, Normalized> | undefined;
+  if (weight === undefined) {
+    let byUnit = normalizeCache.get(concept);
+    if (byUnit === undefined) normalizeCache.set(concept, (byUnit = new Map()));
+    byValue = byUnit.get(unit);
+    if (byValue === undefined) byUnit.set(unit, (byValue = new Map()));
+  } else {
+    let byUnit = weightedCache.get(concept);
+    if (byUnit === undefined) weightedCache.set(concept, (byUnit = new Map()));
+    let byWeight = byUnit.get(unit);
+    if (byWeight === undefined) byUnit.set(unit, (byWeight = new Map()));
+    byValue = byWeight.get(weight);
+    if (byValue === undefined) byWeight.set(weight, (byValue = new Map()));
+  }
   let result = byValue.get(value);
   if (result === undefined) {
     if (cachedValues >= MAX_CACHED) {
       normalizeCache.clear();
+      weightedCache.clear();
       cachedValues = 0;
     }
     result = normalize(concept, value, unit, options);
@@ -42,6 +52,31 @@ function normalizeCached(concept: Concept, value: number, unit: string, options:
     cachedValues++;
   }
   return result;
+}
+
+/**
+ * Whether normalize() would return a value already in its concept's canonical unit unchanged:
+ * a finite value within the plausible range (whole when required). This is exactly normalize's
+ * path for the canonical unit (no alias, refusal or conversion applies to it), except for
+ * concepts that read a unitless value as a percent (FiO2), which always go through normalize.
+ * Anything else, including every failure, goes through normalize for its result and message.
+ */
+const CANONICAL_FAST = new Map(
+  (Object.keys(CONCEPT_UNITS) as Concept[])
+    .filter((concept) => CONCEPT_UNITS[concept].unitlessPercent === undefined)
+    .map((concept) => [concept, { unit: CONCEPT_UNITS[concept].canonicalUnit, ...CONCEPT_UNITS[concept].plausible }] as const),
+);
+
+function canonicalAsIs(concept: Concept, value: number, unit: string): boolean {
+  const spec = CANONICAL_FAST.get(concept);
+  return (
+    spec !== undefined &&
+    unit === spec.unit &&
+    Number.isFinite(value) &&
+    value >= spec.min &&
+    value <= spec.max &&
+    (spec.integer !== true || Number.isInteger(value))
+  );
 }
 
 export class ChunkCollector {
@@ -147,10 +182,16 @@ export class ChunkCollector {
     element?: string,
     child?: string,
   ): SourceMeasurement | undefined {
-    const normalized = normalizeCached(concept, value, unit, options);
-    if (!normalized.ok) {
-      this.error(normalized.error.kind === 'implausible' ? 'value' : 'code-invalid', normalized.error.message, element, child);
-      return undefined;
+    let canonicalValue = value;
+    let canonicalUnit = unit;
+    if (options?.bodyWeightKg !== undefined || !canonicalAsIs(concept, value, unit)) {
+      const normalized = normalizeCached(concept, value, unit, options);
+      if (!normalized.ok) {
+        this.error(normalized.error.kind === 'implausible' ? 'value' : 'code-invalid', normalized.error.message, element, child);
+        return undefined;
+      }
+      canonicalValue = normalized.value.value;
+      canonicalUnit = normalized.value.unit;
     }
     if (endTime !== undefined && endTime < time) {
       this.error('value', `the interval ends (${endTime}) before it starts (${time})`, element, child);
@@ -159,8 +200,8 @@ export class ChunkCollector {
     const measurement: SourceMeasurement = {
       patientId,
       concept,
-      value: normalized.value.value,
-      unit: normalized.value.unit,
+      value: canonicalValue,
+      unit: canonicalUnit,
       time,
       provenance: { source: this.source, recordId },
     };

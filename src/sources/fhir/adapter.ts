@@ -76,7 +76,8 @@ export function mapResource(
     out.error('structure', 'not a FHIR resource (a JSON object with "resourceType" is expected)', path || undefined);
     return;
   }
-  const scope: Scope = { fullUrls: undefined, contained: containedOf(resource), state };
+  const contained = containedOf(resource);
+  const scope: Scope = contained === undefined ? sharedScope(state) : { fullUrls: undefined, contained, state };
   const type = resource.resourceType;
   const at = path || type;
   switch (type) {
@@ -826,6 +827,17 @@ function containedOf(resource: Record<string, unknown>): Map<string, Resource> |
 function recordIdOf(resource: { id?: string | undefined }, type: string): string {
   if (typeof resource.id === 'string' && resource.id !== '') return `${type}/${resource.id}`;
   return `${type}/sha256:${createHash('sha256').update(JSON.stringify(resource)).digest('hex').slice(0, 32)}`;
+}
+
+/** Scopes of resources without contained resources (most of them): one per state, not one per record. */
+const sharedScopes = new WeakMap<ParserState, Scope>();
+const STATELESS_SCOPE: Scope = { fullUrls: undefined, contained: undefined, state: undefined };
+
+function sharedScope(state: ParserState | undefined): Scope {
+  if (state === undefined) return STATELESS_SCOPE;
+  let scope = sharedScopes.get(state);
+  if (scope === undefined) sharedScopes.set(state, (scope = { fullUrls: undefined, contained: undefined, state }));
+  return scope;
 }
 
 /** FHIRPath-like location of an element of the resource at `base`. */
