@@ -26,6 +26,7 @@ import { fhirRoutes } from './fhir/routes.ts';
 import { healthRoutes } from './health.ts';
 import { HttpProblem, errorHandler } from './problem.ts';
 import { webAppRoutes } from './web.ts';
+import { importRoutes } from './imports.ts';
 
 export interface AppOptions {
   db: Database;
@@ -38,6 +39,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number | false;
   /** CDS Hooks service settings; the service is not mounted without them. */
   cds?: Omit<CdsPluginOptions, 'db'>;
+  /** Called when a job was queued (wakes this instance's idle worker at once). */
+  onJobEnqueued?: () => void;
 }
 
 export interface RouteInfo {
@@ -126,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(clinicalRoutes, { db: options.db });
   await app.register(assessmentRoutes, { db: options.db });
   await app.register(trialRoutes, { db: options.db });
+  await app.register(importRoutes, { db: options.db, ...(options.onJobEnqueued ? { onEnqueued: options.onJobEnqueued } : {}) });
   await app.register(fhirRoutes, { db: options.db });
   if (options.cds) await app.register(cdsHooksRoutes, { db: options.db, ...options.cds });
   await app.register(ruleSetRoutes);

@@ -7,6 +7,8 @@ import { openMigratedDatabase } from '../store/open.ts';
 import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
+import { importPartHandler } from './imports.ts';
+import { JobWorker } from './jobs/worker.ts';
 import { loadCdsSettings } from './cds/settings.ts';
 import { loadConceptDictionary } from '../sources/concepts/dictionary.ts';
 import { bootstrapAdmin, seedDemoUsers } from './auth/bootstrap.ts';
@@ -26,6 +28,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
   const authSettings = loadAuthSettings(env);
   const { db, migrations } = await openMigratedDatabase(config);
   let app: FastifyInstance;
+  let worker: JobWorker | undefined;
   let demo: SeedReport = { seeded: false, patients: 0, measurements: 0 };
   try {
     const wantsDemo = config.demo === 'true' || (config.demo === 'auto' && db.backend === 'pglite');
@@ -41,8 +44,12 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       await bootstrapAdmin(db, env.IMMUNOGUIDE_ADMIN_PASSWORD);
     }
     const authenticator = await createAuthenticator(db, authSettings);
-    const cds = { settings: loadCdsSettings(env), dictionary: loadConceptDictionary(env) };
-    app = await buildApp({ db, authenticator, logger: { level: config.logLevel }, cds });
+    const dictionary = loadConceptDictionary(env);
+    const cds = { settings: loadCdsSettings(env), dictionary };
+    // Every instance works on the shared job queue (imports), on either backend.
+    const jobWorker = new JobWorker(db, { handlers: { 'import-part': importPartHandler(dictionary) } });
+    worker = jobWorker;
+    app = await buildApp({ db, authenticator, logger: { level: config.logLevel }, cds, onJobEnqueued: () => jobWorker.poke() });
     if (authSettings.mode === 'local' && (await countUsers(db)) === 0) {
       app.log.warn(
         'no users yet: create the first administrator with `npx immunoguide users add --username admin --role admin --site SITE`' +
@@ -50,6 +57,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       );
     }
     await app.listen({ host: config.host, port: config.port });
+    worker?.start();
   } catch (error) {
     await db.close().catch(() => {});
     throw error;
@@ -68,6 +76,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       closing ??= (async () => {
         try {
           await app.close();
+          await worker?.stop();
         } finally {
           await db.close();
         }
