@@ -148,39 +148,40 @@ export interface MeasurementQuery {
   limit?: number;
 }
 
-export async function listMeasurements(db: Queryable, query: MeasurementQuery): Promise<StoredMeasurement[]> {
-  const conditions = ['patient_id = $1'];
-  const params: unknown[] = [query.patientId];
-  if (query.id !== undefined) {
-    params.push(query.id);
-    conditions.push(`id = $${params.length}`);
-  }
-  if (query.concepts !== undefined) {
-    params.push(query.concepts);
-    conditions.push(`concept = ANY($${params.length})`);
-  }
-  if (query.from !== undefined) {
-    params.push(query.from);
-    conditions.push(`effective_start >= $${params.length}`);
-  }
-  if (query.to !== undefined) {
-    params.push(query.to);
-    conditions.push(`effective_start < $${params.length}`);
-  }
-  const result = await db.query<StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null }>(
-    `SELECT id, patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
+/** WHERE conditions shared by the measurement queries; `first` is the patient condition. */
+function measurementFilter(
+  first: { sql: string; param: unknown },
+  filter: { id?: number; concepts?: readonly string[]; from?: string; to?: string },
+): { where: string; params: unknown[] } {
+  const params: unknown[] = [first.param];
+  const conditions = [first.sql];
+  const add = (sql: (placeholder: string) => string, value: unknown): void => {
+    params.push(value);
+    conditions.push(sql(`$${params.length}`));
+  };
+  if (filter.id !== undefined) add((p) => `id = ${p}`, filter.id);
+  if (filter.concepts !== undefined) add((p) => `concept = ANY(${p})`, filter.concepts);
+  if (filter.from !== undefined) add((p) => `effective_start >= ${p}`, filter.from);
+  if (filter.to !== undefined) add((p) => `effective_start < ${p}`, filter.to);
+  return { where: conditions.join(' AND '), params };
+}
+
+const MEASUREMENT_SELECT = `SELECT id, patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
             effective_end AS "effectiveEnd", source, record_id AS "recordId",
             original_value AS "originalValue", original_unit AS "originalUnit"
-       FROM measurement WHERE ${conditions.join(' AND ')}
-      ORDER BY effective_start, concept, id${query.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(query.limit))}` : ''}`,
-    params,
-  );
-  return result.rows.map((row) => ({
-    ...row,
-    id: Number(row.id),
-    effectiveStart: new Date(row.effectiveStart).toISOString(),
-    effectiveEnd: isoOrNull(row.effectiveEnd),
-  }));
+       FROM measurement`;
+
+type MeasurementRow = StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null };
+
+function toStoredMeasurement(row: MeasurementRow): StoredMeasurement {
+  return { ...row, id: Number(row.id), effectiveStart: new Date(row.effectiveStart).toISOString(), effectiveEnd: isoOrNull(row.effectiveEnd) };
+}
+
+export async function listMeasurements(db: Queryable, query: MeasurementQuery): Promise<StoredMeasurement[]> {
+  const { where, params } = measurementFilter({ sql: 'patient_id = $1', param: query.patientId }, query);
+  const limit = query.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(query.limit))}` : '';
+  const result = await db.query<MeasurementRow>(`${MEASUREMENT_SELECT} WHERE ${where} ORDER BY effective_start, concept, id${limit}`, params);
+  return result.rows.map(toStoredMeasurement);
 }
 
 /** The patient a measurement belongs to (for site checks on measurement-level reads). */
@@ -204,37 +205,10 @@ export async function measurementsByPatient(
   patientIds: readonly string[],
   options: { concepts?: readonly string[]; from?: string; to?: string } = {},
 ): Promise<Map<string, StoredMeasurement[]>> {
-  const params: unknown[] = [patientIds];
-  const conditions = ['patient_id = ANY($1)'];
-  if (options.concepts !== undefined) {
-    params.push(options.concepts);
-    conditions.push(`concept = ANY($${params.length})`);
-  }
-  if (options.from !== undefined) {
-    params.push(options.from);
-    conditions.push(`effective_start >= $${params.length}`);
-  }
-  if (options.to !== undefined) {
-    params.push(options.to);
-    conditions.push(`effective_start < $${params.length}`);
-  }
-  const result = await db.query<StoredMeasurement & { effectiveStart: Date | string; effectiveEnd: Date | string | null }>(
-    `SELECT id, patient_id AS "patientId", concept, value, unit, effective_start AS "effectiveStart",
-            effective_end AS "effectiveEnd", source, record_id AS "recordId",
-            original_value AS "originalValue", original_unit AS "originalUnit"
-       FROM measurement WHERE ${conditions.join(' AND ')}
-      ORDER BY patient_id, effective_start, concept, id`,
-    params,
-  );
+  const { where, params } = measurementFilter({ sql: 'patient_id = ANY($1)', param: patientIds }, options);
+  const result = await db.query<MeasurementRow>(`${MEASUREMENT_SELECT} WHERE ${where} ORDER BY patient_id, effective_start, concept, id`, params);
   const grouped = new Map<string, StoredMeasurement[]>(patientIds.map((id) => [id, []]));
-  for (const row of result.rows) {
-    grouped.get(row.patientId)?.push({
-      ...row,
-      id: Number(row.id),
-      effectiveStart: new Date(row.effectiveStart).toISOString(),
-      effectiveEnd: isoOrNull(row.effectiveEnd),
-    });
-  }
+  for (const row of result.rows) grouped.get(row.patientId)?.push(toStoredMeasurement(row));
   return grouped;
 }
 
