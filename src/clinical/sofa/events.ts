@@ -67,7 +67,7 @@ export interface PreparedPatient {
 }
 
 /** SOFA inputs, each a concept whose canonical unit the engine relies on. */
-const SOFA_CONCEPTS: ReadonlySet<Concept> = new Set<Concept>([
+export const SOFA_INPUT_CONCEPTS: readonly Concept[] = [
   'pao2',
   'fio2',
   'mechanical_ventilation',
@@ -81,7 +81,8 @@ const SOFA_CONCEPTS: ReadonlySet<Concept> = new Set<Concept>([
   'gcs',
   'creatinine',
   'urine_output',
-]);
+];
+const SOFA_CONCEPTS: ReadonlySet<Concept> = new Set(SOFA_INPUT_CONCEPTS);
 
 /** Parses times, checks units and groups one patient's measurements by concept, each sorted by time. */
 export function preparePatient(measurements: readonly SofaMeasurement[]): Result<PreparedPatient, SofaInputError> {

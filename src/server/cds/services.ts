@@ -12,6 +12,7 @@
  * the same queries, so prefetched and fetched data are equivalent (as the spec requires).
  */
 import type { Coding } from 'fhir/r4.js';
+import { SOFA_INPUT_CONCEPTS } from '../../clinical/sofa/events.ts';
 import type { Concept } from '../../clinical/types.ts';
 import type { ConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { CdsServiceDefinition } from './types.ts';
@@ -35,21 +36,8 @@ export interface CdsCatalog {
 }
 
 const BIOMARKERS: readonly Concept[] = ['ferritin', 'hla_dr', 'hla_dr_percent'];
-const SOFA_INPUTS: readonly Concept[] = [
-  'pao2',
-  'fio2',
-  'mechanical_ventilation',
-  'platelets',
-  'bilirubin',
-  'map',
-  'norepinephrine',
-  'epinephrine',
-  'dopamine',
-  'dobutamine',
-  'gcs',
-  'creatinine',
-  'urine_output',
-];
+/** What the SOFA engine reads (one list, owned by the engine). */
+const SOFA_INPUTS: readonly Concept[] = SOFA_INPUT_CONCEPTS;
 const SAFETY_LABS: readonly Concept[] = ['neutrophils', 'creatinine', 'platelets', 'hemoglobin', 'weight'];
 /** Vasopressor infusions recorded as MedicationAdministration (SOFA cardiovascular). */
 const VASOPRESSORS: readonly Concept[] = ['norepinephrine', 'epinephrine', 'dopamine', 'dobutamine'];
