@@ -1,87 +1,288 @@
 /**
- * `immunoguide sofa FILE [--start ISO] [--preset NAME] [--json]`: daily SOFA per patient from the
- * simple measurement CSV (format: src/sources/measurement-csv.ts).
+ * `immunoguide sofa PATH [--format csv|fhir|mimic-iv] [--preset NAME] [--hourly] [--out FILE.csv]
+ * [--start ISO] [--json]`: SOFA per patient or ICU stay.
  *
- * - Day k is [start + 24(k - 1) h, start + 24k h); start is --start for every patient, else each
- *   patient's first measurement.
- * - --preset names the SOFA conventions (src/clinical/sofa/parameters.ts); default mimic-iv
- *   (issue 3: SOFA matching the MIMIC-IV sofa concept's conventions).
- * - JSON: {"preset", "thresholds", "patients": [{"patientId", "start", "days": [{"day", "start",
- *   "end", "interval", "total", "components": {respiration, coagulation, liver, cardiovascular,
- *   cns, renal}, "missing", "evidence"}]}], "records", "rejected", "issues"}.
- * - Exit 0; 1 when the file cannot be read or has bad lines (the good lines are still scored and
- *   printed, every bad line is listed); 2 for usage errors (bad --start, unknown preset).
+ * - csv (default for a file): the simple measurement CSV (src/sources/measurement-csv.ts); daily
+ *   windows, day k = [start + 24(k - 1) h, start + 24k h), start = --start or each patient's first
+ *   measurement; --hourly gives the rolling 24 h rows of the preset instead.
+ * - mimic-iv (default for a directory with icustays): PATH is a MIMIC-IV directory in the
+ *   published layout. With the `mimic-iv` preset the score is mimic-code's hourly `sofa` concept,
+ *   reproduced convention by convention (src/sources/mimic/sofa/); without --hourly, day k is the
+ *   row hr = 24k - 1 (the 24 h from the hour of the first heart rate), the last day the stay's
+ *   last row.
+ * - --hourly --out FILE.csv writes one row per stay (or patient) and hour with mimic-code's
+ *   columns: stay_id,hr,starttime,endtime,respiration_24hours,...,sofa_24hours (missing
+ *   components count 0, as in mimic-code). --hourly without --out prints the same CSV.
+ * - --preset names the SOFA conventions (src/clinical/sofa/parameters.ts); default mimic-iv.
+ * - Exit 0; 1 when input cannot be read or has bad lines (the good lines are still scored and
+ *   every bad line is listed); 2 for usage errors.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseInstant } from '../../clinical/instant.ts';
 import {
   DEFAULT_SOFA_PRESET,
   SOFA_COMPONENTS,
   SOFA_PRESETS,
   type SofaDaysResult,
+  type SofaHour,
+  type SofaParameters,
   findSofaPreset,
   groupByPatient,
   scoreSofaDays,
+  scoreSofaHours,
 } from '../../clinical/sofa/index.ts';
+import type { Measurement } from '../../clinical/types.ts';
 import { defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { ImportIssue } from '../../sources/import-format.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
-import { CommandFailure, EXIT_FAILURE, UsageError } from '../context.ts';
+import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
+import { MimicDirectoryError, type MimicReadResult, readMimicSofaTables } from '../../sources/mimic/sofa/read.ts';
+import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
 interface SofaOptions {
+  format?: string;
   start?: string;
   preset: string;
+  hourly?: boolean;
+  out?: string;
   json?: boolean;
 }
+
+const FORMATS = ['csv', 'fhir', 'mimic-iv'] as const;
+type SofaFormat = (typeof FORMATS)[number];
 
 export const register: RegisterCommand = (program, ctx, result) => {
   const presets = Object.keys(SOFA_PRESETS).join(', ');
   program
     .command('sofa')
-    .description('daily SOFA per patient from a measurement CSV (patient_id,time,concept,value,unit[,end_time|interval_hours])')
-    .argument('<file>', 'the measurement CSV')
-    .option('--start <iso>', "start of day 1 for every patient (default: each patient's first measurement)")
+    .description('SOFA per patient or ICU stay: daily, or hourly rolling 24 h rows (mimic-code layout)')
+    .argument('<path>', 'a measurement CSV, or a MIMIC-IV directory (hosp/, icu/)')
+    .option('--format <format>', `input format: ${FORMATS.join(', ')} (default: mimic-iv for a directory, csv for a file)`)
     .option('--preset <name>', `SOFA conventions: ${presets}`, DEFAULT_SOFA_PRESET)
+    .option('--hourly', 'one row per hour: the 24 h window ending at the end of that hour (mimic-code sofa table)')
+    .option('--out <file>', 'write the hourly rows to this CSV file (with --hourly)')
+    .option('--start <iso>', "start of day 1 for every patient (default: each patient's first measurement; csv only)")
     .option('--json', 'machine-readable output')
-    .action((file: string, options: SofaOptions) => {
+    .action(async (input: string, options: SofaOptions) => {
       const parameters = findSofaPreset(options.preset);
       if (parameters === undefined) throw new UsageError(`unknown preset "${options.preset}" (presets: ${presets})`);
       if (options.start !== undefined && parseInstant(options.start) === null) {
         throw new UsageError(`--start must be an ISO 8601 date-time with a time zone, e.g. 2026-01-05T08:00:00Z (got "${options.start}")`);
       }
-      let text: string;
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-        throw new CommandFailure(`cannot read ${file}: ${reason}`, { file });
+      if (options.out !== undefined && options.hourly !== true) throw new UsageError('--out writes the hourly rows: add --hourly');
+      const format = resolveFormat(input, options.format);
+      if (format === 'fhir') {
+        throw new UsageError('--format fhir: score FHIR data with `immunoguide screen PATH --format fhir` or import it first; `sofa` reads csv and mimic-iv');
       }
-      const parsed = parseMeasurementCsvChunk(text, { firstLineNumber: 1, fileName: file, dictionary: defaultConceptDictionary() });
-
-      const patients: SofaDaysResult[] = [];
-      for (const [patientId, measurements] of groupByPatient(parsed.measurements)) {
-        const scored = scoreSofaDays(measurements, { parameters, ...(options.start === undefined ? {} : { start: options.start }) });
-        // The parser only emits canonical, well-timed measurements: a failure here is a defect.
-        if (!scored.ok) throw new CommandFailure(`patient ${patientId}: ${scored.error.message}`, { patientId, kind: scored.error.kind });
-        patients.push(scored.value);
+      if (format === 'mimic-iv') {
+        if (parameters.id !== 'mimic-iv') {
+          throw new UsageError(
+            `--format mimic-iv scores with mimic-code's own conventions (--preset mimic-iv); for --preset ${parameters.id} import the tables or convert them to the measurement CSV first`,
+          );
+        }
+        if (options.start !== undefined) throw new UsageError('--start applies to csv input; MIMIC-IV stays start at their first heart rate');
+        result.exitCode = await mimicSofa(ctx, input, options);
+        return;
       }
-      const output = {
-        preset: { id: parameters.id, version: parameters.version, title: parameters.title },
-        thresholds: { id: parameters.thresholds.id, version: parameters.thresholds.version },
-        patients: patients.map(({ patientId, start, days }) => ({ patientId, start, days })),
-        records: parsed.records,
-        rejected: parsed.rejected,
-        issues: parsed.issues,
-      };
-      ctx.print(options.json === true, output, () => humanText(output.preset.id, patients, parsed.issues));
-      const errors = parsed.issues.filter((i) => i.severity === 'error');
-      if (errors.length > 0) {
-        ctx.stderr.write(`immunoguide: ${errors.length} problem(s) in ${parsed.rejected} of ${parsed.records} line(s) of ${file}; the other lines were scored\n`);
-        result.exitCode = EXIT_FAILURE;
-      }
+      result.exitCode = csvSofa(ctx, input, parameters, options);
     });
 };
+
+function resolveFormat(input: string, format: string | undefined): SofaFormat {
+  if (format !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown format "${format}" (formats: ${FORMATS.join(', ')})`);
+    return format as SofaFormat;
+  }
+  let directory: boolean;
+  try {
+    directory = fs.statSync(input).isDirectory();
+  } catch {
+    directory = false;
+  }
+  return directory ? 'mimic-iv' : /\.(ndjson|json)(\.gz)?$/i.test(input) ? 'fhir' : 'csv';
+}
+
+async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions): Promise<number> {
+  const progress = ctx.stderr.isTTY === true && options.json !== true;
+  let read: MimicReadResult;
+  try {
+    read = await readMimicSofaTables(dir, {
+      onProgress: progress
+        ? (p) => {
+            const percent = p.totalBytes === 0 ? 100 : Math.min(100, Math.floor((100 * p.bytesRead) / p.totalBytes));
+            ctx.stderr.write(`\rreading ${p.table}: ${percent}% (${p.rows.toLocaleString('en-US')} rows)   `);
+          }
+        : undefined,
+    });
+  } catch (error) {
+    if (error instanceof MimicDirectoryError) throw new CommandFailure(error.message, { path: dir });
+    const err = error as NodeJS.ErrnoException;
+    throw new CommandFailure(`cannot read ${dir}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { path: dir });
+  }
+  if (progress) ctx.stderr.write('\rscoring...                                        \r');
+  const stays = mimicCodeSofa(read.tables);
+  const preset = { id: 'mimic-iv', version: SOFA_PRESETS['mimic-iv']!.version, title: SOFA_PRESETS['mimic-iv']!.title };
+  const thresholds = { id: SOFA_PRESETS['mimic-iv']!.thresholds.id, version: SOFA_PRESETS['mimic-iv']!.thresholds.version };
+  const errors = read.issues.filter((i) => i.severity === 'error').length + read.issuesDropped;
+  const rows = stays.reduce((n, s) => n + s.hours.length, 0);
+
+  if (options.hourly === true) {
+    const lines = [MIMIC_SOFA_COLUMNS.join(',')];
+    for (const stay of stays) for (const hour of stay.hours) lines.push(hourCsvLine(hour));
+    const csv = `${lines.join('\n')}\n`;
+    if (options.out !== undefined) writeOut(options.out, csv);
+    if (options.json === true) {
+      const document = {
+        preset,
+        thresholds,
+        ...(options.out === undefined
+          ? {
+              stays: stays.map((s) => ({
+                stayId: s.stayId,
+                subjectId: s.subjectId,
+                hadmId: s.hadmId,
+                hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
+              })),
+            }
+          : { out: options.out }),
+        staysScored: stays.length,
+        rows,
+        files: read.files,
+        issues: read.issues,
+      };
+      ctx.print(true, document, () => '');
+    } else if (options.out === undefined) ctx.stdout.write(csv);
+    else ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stays.length} stay(s) to ${options.out} (preset mimic-iv)\n`);
+  } else {
+    const daily = stays.map((s) => ({ stayId: s.stayId, subjectId: s.subjectId, hadmId: s.hadmId, days: mimicDays(s) }));
+    ctx.print(options.json === true, { preset, thresholds, stays: daily, files: read.files, issues: read.issues }, () => mimicDaysText(daily));
+  }
+  for (const issue of read.issues) if (issue.severity === 'warning') ctx.stderr.write(`immunoguide: warning: ${issue.message}\n`);
+  if (errors > 0) {
+    for (const issue of read.issues.filter((i) => i.severity === 'error').slice(0, 20)) {
+      ctx.stderr.write(`immunoguide: ${issue.file}${issue.line === null ? '' : `:${issue.line}`}: ${issue.message}\n`);
+    }
+    ctx.stderr.write(`immunoguide: ${errors} row(s) could not be read and were skipped (${options.json === true ? 'listed in "issues"' : 'first 20 above'}); the others were scored\n`);
+    return EXIT_FAILURE;
+  }
+  return 0;
+}
+
+interface MimicDay {
+  day: number;
+  hr: number;
+  start: string;
+  end: string;
+  components: Record<(typeof COMPONENTS)[number], number>;
+  total: number;
+}
+
+/** Day k = the 24 h window of row hr = 24k - 1; a last partial day ends at the stay's last row. */
+function mimicDays(stay: MimicSofaStay): MimicDay[] {
+  const days: MimicDay[] = [];
+  const last = stay.hours.length - 1;
+  for (let hr = 23, k = 1; ; hr += 24, k++) {
+    const index = Math.min(hr, last);
+    const hour = stay.hours[index];
+    if (hour === undefined) break;
+    days.push({ day: k, hr: hour.hr, start: naiveIso(hour.endtime - 24 * 3_600_000), end: naiveIso(hour.endtime), components: hour.components, total: hour.total });
+    if (index === last) break;
+  }
+  return days;
+}
+
+function mimicDaysText(stays: ReadonlyArray<{ stayId: number; days: MimicDay[] }>): string {
+  const out: string[] = [];
+  for (const stay of stays) {
+    out.push(`stay ${stay.stayId}: preset mimic-iv (mimic-code sofa), day k = the 24 h ending at hour row 24k - 1`);
+    out.push(`  day  ${SOFA_COMPONENTS.map((c) => SHORT[c].padStart(7)).join('')}  total  window`);
+    for (const day of stay.days) {
+      out.push(`  ${String(day.day).padStart(3)}  ${SOFA_COMPONENTS.map((c) => String(day.components[c]).padStart(7)).join('')}  ${String(day.total).padStart(5)}  (${day.start}, ${day.end}]`);
+    }
+    out.push('');
+  }
+  if (stays.length === 0) out.push('no ICU stay with a heart-rate charting (itemid 220045): mimic-code scores none', '');
+  out.push('Missing components count 0, as in mimic-code; --json --hourly gives the inputs of every hour.');
+  return out.join('\n');
+}
+
+function writeOut(file: string, text: string): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, text);
+  } catch (error) {
+    throw new CommandFailure(`cannot write ${file}: ${(error as Error).message}`, { file });
+  }
+}
+
+function csvSofa(ctx: CommandContext, file: string, parameters: SofaParameters, options: SofaOptions): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new CommandFailure(`cannot read ${file}: ${reason}`, { file });
+  }
+  const parsed = parseMeasurementCsvChunk(text, { firstLineNumber: 1, fileName: file, dictionary: defaultConceptDictionary() });
+  const groups = groupByPatient(parsed.measurements);
+  const preset = { id: parameters.id, version: parameters.version, title: parameters.title };
+  const thresholds = { id: parameters.thresholds.id, version: parameters.thresholds.version };
+  if (options.hourly === true) {
+    const patients = hourlyByPatient(groups, parameters);
+    const lines = [MIMIC_SOFA_COLUMNS.join(',')];
+    for (const { patientId, hours } of patients) {
+      for (const h of hours) {
+        const c = h.components;
+        lines.push([csvCell(patientId), h.hr, h.hourStart, h.end, c.respiration ?? 0, c.coagulation ?? 0, c.liver ?? 0, c.cardiovascular ?? 0, c.cns ?? 0, c.renal ?? 0, h.total].join(','));
+      }
+    }
+    const csv = `${lines.join('\n')}\n`;
+    if (options.out !== undefined) writeOut(options.out, csv);
+    if (options.json === true) {
+      ctx.print(true, { preset, thresholds, patients: options.out === undefined ? patients : undefined, out: options.out, records: parsed.records, rejected: parsed.rejected, issues: parsed.issues }, () => '');
+    } else if (options.out === undefined) ctx.stdout.write(csv);
+    else ctx.stdout.write(`wrote ${lines.length - 1} hourly row(s) of ${patients.length} patient(s) to ${options.out} (preset ${parameters.id})\n`);
+  } else {
+    const patients: SofaDaysResult[] = [];
+    for (const [patientId, measurements] of groups) {
+      const scored = scoreSofaDays(measurements, { parameters, ...(options.start === undefined ? {} : { start: options.start }) });
+      // The parser only emits canonical, well-timed measurements: a failure here is a defect.
+      if (!scored.ok) throw new CommandFailure(`patient ${patientId}: ${scored.error.message}`, { patientId, kind: scored.error.kind });
+      patients.push(scored.value);
+    }
+    const output = {
+      preset,
+      thresholds,
+      patients: patients.map(({ patientId, start, days }) => ({ patientId, start, days })),
+      records: parsed.records,
+      rejected: parsed.rejected,
+      issues: parsed.issues,
+    };
+    ctx.print(options.json === true, output, () => humanText(output.preset.id, patients, parsed.issues));
+  }
+  const errors = parsed.issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) {
+    ctx.stderr.write(`immunoguide: ${errors.length} problem(s) in ${parsed.rejected} of ${parsed.records} line(s) of ${file}; the other lines were scored\n`);
+    return EXIT_FAILURE;
+  }
+  return 0;
+}
+
+function hourlyByPatient(groups: Map<string, Measurement[]>, parameters: SofaParameters): Array<{ patientId: string; anchor: string | null; hours: SofaHour[] }> {
+  const out: Array<{ patientId: string; anchor: string | null; hours: SofaHour[] }> = [];
+  for (const [patientId, measurements] of groups) {
+    const scored = scoreSofaHours(measurements, { parameters });
+    if (!scored.ok) throw new CommandFailure(`patient ${patientId}: ${scored.error.message}`, { patientId, kind: scored.error.kind });
+    out.push({ patientId, anchor: scored.value.anchor, hours: scored.value.hours });
+  }
+  return out;
+}
+
+function csvCell(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
 
 const SHORT: Record<(typeof SOFA_COMPONENTS)[number], string> = {
   respiration: 'resp',
