@@ -114,7 +114,7 @@ test('human output is a table per patient with the missing components and every 
 test('usage errors exit 2; an unreadable file exits 1', async () => {
   const unknown = await runCli(['sofa', FIXTURE, '--preset', 'apache', '--json']);
   assert.equal(unknown.exitCode, 2);
-  assert.match(unknown.json<{ error: { message: string } }>().error.message, /unknown preset "apache" \(presets: mimic-iv, vincent1996\)/);
+  assert.match(unknown.json<{ error: { message: string } }>().error.message, /unknown preset "apache" \(presets: mimic-iv, ricu, vincent1996\)/);
   assert.equal((await runCli(['sofa', FIXTURE, '--start', 'monday'])).exitCode, 2);
   assert.equal((await runCli(['sofa', FIXTURE, '--start', '2026-01-05T08:00:00'])).exitCode, 2, 'a time without a zone');
   assert.equal((await runCli(['sofa'])).exitCode, 2, 'FILE is required');

@@ -13,12 +13,23 @@
  *   conventions"): the conventions of mimic-code's MIMIC-IV `sofa` concept.
  * - `vincent1996`: the table as printed, SI values on the SI column, catecholamine rates counted
  *   when held >= 1 h, urine volume of the whole window.
+ * - `ricu`: the defaults of the R package ricu (FiO2 matched within 2 h, 21 % imputed; vasopressor
+ *   runs >= 60 min; urine over >= 12 h scaled to 24 h; sedated GCS 15; a catecholamine counts
+ *   only above 0), as parameters of this engine.
  * A trial names its preset in its definition (src/trial/definition.ts) and reports print it.
- * A `ricu` preset (R package ricu) and SOFA-2 fit the same shape: ricu needs FiO2 matched within
- * 2 h with 21 % imputed (`respiration.fio2`), vasopressor runs >= 60 min (`vasopressors.dose`
- * kind 'run') and urine over >= 12 h scaled (`urineOutput`); SOFA-2 is a new thresholds kind.
+ * For MIMIC-IV tables, `immunoguide sofa --format mimic-iv` reproduces mimic-code's concept
+ * row by row (src/sources/mimic/sofa/); this engine scores canonical measurements from any source
+ * with the same parameters. SOFA-2 is a new thresholds kind behind the same interface.
  */
-import { MIMIC_CODE_SOFA, MIMIC_IV_THRESHOLDS, type SofaThresholds, VINCENT_1996, VINCENT_1996_THRESHOLDS } from './thresholds.ts';
+import {
+  MIMIC_CODE_SOFA,
+  MIMIC_IV_THRESHOLDS,
+  RICU_SOFA,
+  RICU_THRESHOLDS,
+  type SofaThresholds,
+  VINCENT_1996,
+  VINCENT_1996_THRESHOLDS,
+} from './thresholds.ts';
 
 /** Which edge of a window belongs to it. */
 export type WindowClosure = 'start-inclusive' | 'end-inclusive';
@@ -163,9 +174,43 @@ export const MIMIC_IV_PRESET: SofaParameters = Object.freeze({
   gcs: Object.freeze({ verbalIntubated: 'score-as-15' }),
 });
 
+export const RICU_PRESET: SofaParameters = Object.freeze({
+  id: 'ricu',
+  version: '1.0.0',
+  title: "The R package ricu's SOFA defaults",
+  citation: `${RICU_SOFA}; R/callback-cncpt.R: pafi (match_win 2 h, fix_na_fio2), vaso60, urine24 (min_win 12 h), gcs (sed_impute max), vent_ind (match_win 6 h)`,
+  thresholds: RICU_THRESHOLDS,
+  unitColumns: 'conventional',
+  // ricu's hourly steps are [h, h + 1) on a clock counted from ICU admission, not clock hours.
+  hourly: Object.freeze({ closure: 'start-inclusive', alignToClockHour: false }),
+  respiration: Object.freeze({
+    // pafi(): PaO2 and FiO2 matched within 2 h either way; a missing FiO2 is 21 %.
+    fio2: Object.freeze({ lookbackHours: 2, lookaheadHours: 2, whenMissing: 0.21 }),
+    // vent_ind(): a ventilation charting without an end lasts up to 6 h.
+    ventilationStatusHoldsHours: 6,
+  }),
+  vasopressors: Object.freeze({
+    // vaso60(): rates count only inside administration runs of at least 60 min.
+    dose: Object.freeze({ kind: 'run', minimumMinutes: 60 }),
+    concurrentSameDrug: 'max',
+    rateWithoutEndHoldsHours: 1,
+  }),
+  urineOutput: Object.freeze({
+    // urine24(): a 24 h moving sum, scaled to 24 h when at least 12 h of the window have data.
+    basis: 'window-total',
+    lookbackHours: 24,
+    coverageHours: Object.freeze({ min: 12, max: 24 }),
+    scaleTo24h: true,
+    withinHour: 'worst',
+  }),
+  // gcs(sed_impute = "max"): a sedated (intubated) patient's GCS is 15.
+  gcs: Object.freeze({ verbalIntubated: 'score-as-15' }),
+});
+
 /** The presets, by id. */
 export const SOFA_PRESETS: Readonly<Record<string, SofaParameters>> = Object.freeze({
   'mimic-iv': MIMIC_IV_PRESET,
+  ricu: RICU_PRESET,
   vincent1996: VINCENT_1996_PRESET,
 });
 

@@ -269,3 +269,33 @@ export function scoreOnScale(scale: ScoringScale, value: number): ScaleDecision 
   const missed = lowest === undefined ? '' : `, ${describeBand({ ...lowest, comparator: NEGATED[lowest.comparator] }, scale.displayUnit)}`;
   return { score: 0, band: null, comparison: `${shown}${missed}: 0` };
 }
+
+export const RICU_SOFA = 'R package ricu (Bennett et al. 2023, eth-mds/ricu), R/callback-sofa.R: sofa_resp, sofa_coag, sofa_liver, sofa_cardio, sofa_cns, sofa_renal';
+
+/**
+ * ricu's reading of the table (its sofa_* callbacks): conventional units, bilirubin >= 12 and
+ * creatinine >= 5 score 4 like mimic-code, but a catecholamine counts only with a rate above 0
+ * (`epi > 0 & epi <= 0.1` scores 3) and dopamine 2 needs a rate above 0.
+ */
+export const RICU_THRESHOLDS: SofaThresholds = Object.freeze({
+  ...MIMIC_IV_THRESHOLDS,
+  id: 'sofa-ricu',
+  version: '1.0.0',
+  title: "SOFA as scored by ricu's sofa callbacks",
+  citation: `${RICU_SOFA}; ${VINCENT_1996}`,
+  cardiovascular: Object.freeze({
+    map: scale('cardiovascular.map', 'MAP', 'mm[Hg]', 'mmHg', [[1, '<', 70]], RICU_SOFA),
+    drugs: Object.freeze({
+      dopamine: scale('cardiovascular.dopamine', 'dopamine', 'ug/kg/min', 'ug/kg/min', [[4, '>', 15], [3, '>', 5], [2, '>', 0]], RICU_SOFA),
+      dobutamine: scale('cardiovascular.dobutamine', 'dobutamine', 'ug/kg/min', 'ug/kg/min', [[2, '>', 0]], RICU_SOFA),
+      epinephrine: scale('cardiovascular.epinephrine', 'epinephrine', 'ug/kg/min', 'ug/kg/min', [[4, '>', 0.1], [3, '>', 0]], RICU_SOFA),
+      norepinephrine: scale('cardiovascular.norepinephrine', 'norepinephrine', 'ug/kg/min', 'ug/kg/min', [[4, '>', 0.1], [3, '>', 0]], RICU_SOFA),
+    }),
+  }),
+  notes: Object.freeze([
+    'Conventional units only (ricu converts on load).',
+    'Bilirubin >= 12 mg/dL and creatinine >= 5 mg/dL score 4 (findInterval / ">= 5").',
+    'A catecholamine counts only with a rate above 0 given in a run of at least 60 min (vaso60); dobutamine > 0 scores 2.',
+    'Respiration: a P/F below 200 without ventilation is set to 200 (score 2): 3 and 4 need ventilation.',
+  ]),
+});
