@@ -48,6 +48,7 @@ interface SofaOptions {
   hourly?: boolean;
   out?: string;
   json?: boolean;
+  pfFloat64?: boolean;
 }
 
 const FORMATS = ['csv', 'fhir', 'mimic-iv'] as const;
@@ -65,6 +66,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
     .option('--out <file>', 'write the hourly rows to this CSV file (with --hourly)')
     .option('--start <iso>', "start of day 1 for every patient (default: each patient's first measurement; csv only)")
     .option('--json', 'machine-readable output')
+    .option('--pf-float64', "mimic-iv tables: P/F in plain binary floating point as PostgreSQL computes it (220/0.55 = 399.99...), to diff against mimic-code's own table; the default keeps decimal band edges exact")
     .action(async (input: string, options: SofaOptions) => {
       const parameters = findSofaPreset(options.preset);
       if (parameters === undefined) throw new UsageError(`unknown preset "${options.preset}" (presets: ${presets})`);
@@ -122,8 +124,13 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     throw new CommandFailure(`cannot read ${dir}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { path: dir });
   }
   if (progress) ctx.stderr.write('\rscoring...                                        \r');
-  const stays = mimicCodeSofa(read.tables);
-  const preset = { id: 'mimic-iv', version: SOFA_PRESETS['mimic-iv']!.version, title: SOFA_PRESETS['mimic-iv']!.title };
+  const stays = mimicCodeSofa(read.tables, { pfArithmetic: options.pfFloat64 === true ? 'float64' : 'decimal' });
+  const preset = {
+    id: 'mimic-iv',
+    version: SOFA_PRESETS['mimic-iv']!.version,
+    title: SOFA_PRESETS['mimic-iv']!.title,
+    pfArithmetic: options.pfFloat64 === true ? 'float64' : 'decimal',
+  };
   const thresholds = { id: SOFA_PRESETS['mimic-iv']!.thresholds.id, version: SOFA_PRESETS['mimic-iv']!.thresholds.version };
   const errors = read.issues.filter((i) => i.severity === 'error').length + read.issuesDropped;
   const rows = stays.reduce((n, s) => n + s.hours.length, 0);

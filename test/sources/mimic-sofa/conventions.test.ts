@@ -293,3 +293,16 @@ describe('mimic-code hourly SOFA conventions (preset mimic-iv)', () => {
     assert.equal(h.total, 3);
   });
 });
+
+test('P/F arithmetic: decimal by default (220 / 0.55 = 400 -> 0); float64 reproduces PostgreSQL (399.99... -> 1) for diffing', () => {
+  const tables = new MimicSofaTables();
+  const id = stay(tables, 1);
+  gas(tables, 1, '01 10:30:00', 220, 0.55);
+  const decimal = mimicCodeSofa(tables, { stayIds: new Set([id]) })[0]!;
+  const float64 = mimicCodeSofa(tables, { stayIds: new Set([id]), pfArithmetic: 'float64' })[0]!;
+  assert.equal(hour(decimal, 1).inputs.pao2fio2ratioNovent, 400);
+  assert.equal(hour(decimal, 1).hourly.respiration, 0);
+  assert.equal(hour(float64, 1).inputs.pao2fio2ratioNovent, 22000 / (0.55 * 100));
+  assert.ok(hour(float64, 1).inputs.pao2fio2ratioNovent! < 400);
+  assert.equal(hour(float64, 1).hourly.respiration, 1);
+});

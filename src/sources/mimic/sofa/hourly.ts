@@ -86,6 +86,14 @@ const onScale = (scale: ScoringScale | undefined, value: number | null): number 
 export interface MimicSofaOptions {
   /** Only these stays (default: every stay of icustays). */
   stayIds?: ReadonlySet<number>;
+  /**
+   * 'decimal' (default, CLINICAL.md section 6): the P/F ratio is rounded to 12 significant digits,
+   * so a ratio exactly on a band edge in decimal stays on it (220 / 0.55 is 400). 'float64':
+   * plain IEEE double arithmetic as PostgreSQL evaluates bg.sql (220 / 0.55 is 399.99999999999994,
+   * scoring 1): only to diff against a table mimic-code built, where this is the one known cause
+   * of a different hour.
+   */
+  pfArithmetic?: 'decimal' | 'float64';
 }
 
 /** Hourly SOFA of every stay, ordered by stay_id. */
@@ -95,6 +103,7 @@ export function mimicCodeSofa(tables: MimicSofaTables, options: MimicSofaOptions
   const creatinine = tables.labsByAdmission('creatinine');
   const platelets = tables.labsByAdmission('platelets');
   const ventilation = tables.ventilationChartings();
+  const ratioOf = options.pfArithmetic === 'float64' ? (po2: number, fio2: number) => (100 * po2) / fio2 : (po2: number, fio2: number) => decimalRound((100 * po2) / fio2);
   const out: MimicSofaStay[] = [];
   const stays = [...tables.stays.values()].sort((a, b) => a.stayId - b.stayId);
   for (const stay of stays) {
@@ -111,7 +120,7 @@ export function mimicCodeSofa(tables: MimicSofaTables, options: MimicSofaOptions
       if (i === null || gas.fio2 === null) continue;
       // bg.sql: 100 * po2 / fio2 (percent). Rounded to 12 significant digits so that a ratio
       // exactly on a band edge in decimal stays on it (220 / 0.55 is 400, not 399.99...).
-      const ratio = decimalRound((100 * gas.po2) / gas.fio2);
+      const ratio = ratioOf(gas.po2, gas.fio2);
       const vented = invasive.some((e) => gas.charttime >= e.starttime && gas.charttime <= e.endtime);
       const cell = inputs[i]!;
       if (vented) cell.pao2fio2ratioVent = minOf(cell.pao2fio2ratioVent, ratio);
