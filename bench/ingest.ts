@@ -5,9 +5,9 @@
  *                                     [--import-measurements 1000000] [--pg-url postgres://...]
  *
  * (a) Screening throughput: a synthetic FHIR Bulk Data extract of at least --gb GB (NDJSON,
- *     generated into DIR, removed afterwards unless --keep) is parsed into canonical
- *     measurements by the import pipeline without a store, and compared with the floor of
- *     reading the same lines and JSON.parse-ing them, in the same run. Each phase runs in a child
+ *     generated into DIR, removed afterwards unless --keep) is screened as `immunoguide screen`
+ *     does it (runScreen: the import readers without a store, then every patient assessed), and
+ *     compared with the floor of reading the same lines and JSON.parse-ing them, in the same run. Each phase runs in a child
  *     process of its own so its peak RSS is its own; the screen also runs on an extract 1/8 the
  *     size, to show the peak RSS does not grow with the input.
  * (b) PostgreSQL import: --import-measurements measurements of the simple CSV through
@@ -24,6 +24,7 @@ import { defaultConceptDictionary } from '../src/sources/concepts/dictionary.ts'
 import type { SourceMeasurement } from '../src/sources/import-format.ts';
 import { readLineChunks } from '../src/sources/ingest/lines.ts';
 import { runImport } from '../src/sources/ingest/run.ts';
+import { runScreen } from '../src/sources/ingest/screen.ts';
 import { syntheticCohort } from '../src/sources/synthetic/cohort.ts';
 import { exportFhirNdjson, fhirResources } from '../src/sources/synthetic/export-fhir.ts';
 import { StoreImportSink, insertMeasurementColumns } from '../src/store/import-sink.ts';
@@ -77,10 +78,12 @@ async function phase(name: string, dir: string): Promise<void> {
       }
     }
   } else if (name === 'screen') {
-    const summary = await runImport([dir], { dictionary, format: 'fhir' });
+    // The pipeline of `immunoguide screen`: read, map, convert units, then assess every patient.
+    const summary = await runScreen([dir], { dictionary, format: 'fhir' });
     records = summary.records;
     measurements = summary.measurements;
     if (summary.errors > 0) throw new Error(`screening reported ${summary.errors} errors: ${JSON.stringify(summary.issues.slice(0, 3))}`);
+    if (summary.patients === 0 || summary.notAssessed > 0) throw new Error(`screening assessed ${summary.patients - summary.notAssessed} of ${summary.patients} patients`);
   } else throw new Error(`unknown phase ${name}`);
   const cpu = process.cpuUsage(cpu0);
   const result: PhaseResult = {
@@ -245,7 +248,7 @@ async function main(): Promise<void> {
       console.log('| phase | wall s | CPU s | records/s | MB/s | peak RSS MB |');
       console.log('|---|---|---|---|---|---|');
       for (const r of [floor, screen, screenSmall]) {
-        const label = r === floor ? 'floor: read + JSON.parse' : r === screen ? 'screen (parse + map + units)' : `screen, 1/8 extract (${(r.bytes / GB).toFixed(2)} GB)`;
+        const label = r === floor ? 'floor: read + JSON.parse' : r === screen ? 'screen (parse + map + units + assessment)' : `screen, 1/8 extract (${(r.bytes / GB).toFixed(2)} GB)`;
         console.log(
           `| ${label} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${Math.round(r.records / (r.wallMs / 1000)).toLocaleString('en-US')} | ${mb(r).toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`,
         );

@@ -11,12 +11,14 @@ import { register as classify } from './classify.ts';
 import { register as importData } from './import.ts';
 import { register as migrate } from './migrate.ts';
 import { register as report } from './report.ts';
+import { register as screen } from './screen.ts';
 import { register as serve } from './serve.ts';
 import { register as simulate } from './simulate.ts';
 import { register as sofa } from './sofa.ts';
+import { register as synth } from './synth.ts';
 import { register as trial } from './trial.ts';
 import { register as users } from './users.ts';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext, result: CommandResult) => void;
 
-export const commands: RegisterCommand[] = [serve, migrate, users, importData, classify, sofa, analyse, report, simulate, audit, trial];
+export const commands: RegisterCommand[] = [serve, migrate, users, importData, screen, synth, classify, sofa, analyse, report, simulate, audit, trial];
