@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Database } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 import { accessAuditPlugin } from './access-audit.ts';
+import { analysisRoutes } from './api/analysis.ts';
 import { assessmentRoutes } from './api/assessment.ts';
 import { clinicalRoutes } from './api/clinical.ts';
 import { patientRoutes } from './api/patients.ts';
@@ -129,6 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(clinicalRoutes, { db: options.db });
   await app.register(assessmentRoutes, { db: options.db });
   await app.register(trialRoutes, { db: options.db });
+  await app.register(analysisRoutes, { db: options.db });
   await app.register(importRoutes, { db: options.db, ...(options.onJobEnqueued ? { onEnqueued: options.onJobEnqueued } : {}) });
   await app.register(fhirRoutes, { db: options.db });
   if (options.cds) await app.register(cdsHooksRoutes, { db: options.db, ...options.cds });

@@ -316,6 +316,70 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     await screenshot(monitor.page, 'trial-monitor');
   });
 
+  test('analysis: the statistician may switch to the unblinded view (and its report); the investigator sees the blinded one only', async (t) => {
+    const routes = (await (await fetch(`${web.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
+    if (!routes.paths['/api/trials/{trialId}/analysis']) {
+      t.skip('this server has no analysis API yet');
+      return;
+    }
+    const adminToken = (
+      (await (
+        await fetch(`${web.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'demo' }) })
+      ).json()) as { access_token: string }
+    ).access_token;
+    // The trial flow above created the trial and randomised a patient; when run alone, create the trial here.
+    const created = await fetch(`${web.url}/api/trials`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.ok(created.status === 201 || created.status === 409, `trial creation answered ${created.status}`);
+    const ARM_WORDS = /anakinra|interferon|placebo|saline/i;
+
+    // Statistician: blinded by default, the switch to the unblinded view, the unblinded report in a tab of its own.
+    const statistician = await freshPage();
+    await signIn(statistician.page, web.url, 'statistician');
+    await statistician.page.goto(`${web.url}/analysis`);
+    await statistician.page.locator('[data-analysis="blinded"]').waitFor({ timeout: 60_000 });
+    await statistician.page.getByRole('radio', { name: /^Unblinded/ }).check();
+    const unblinded = statistician.page.locator('[data-analysis="unblinded"]');
+    await unblinded.waitFor({ timeout: 60_000 });
+    assert.match(await unblinded.innerText(), /UNBLINDED analysis/);
+    assert.match(await unblinded.locator('table.endpoints thead').innerText(), /placebo/, 'the unblinded table has a column per arm');
+    const link = statistician.page.locator('a[data-report-link="unblinded"]');
+    await link.waitFor({ timeout: 60_000 });
+    assert.match((await link.getAttribute('href')) ?? '', /^blob:/);
+    await statistician.page.frameLocator('iframe.report-frame').locator('text=UNBLINDED REPORT').waitFor();
+    await statistician.page.locator('.plot svg').first().waitFor();
+    await assertAccessible(statistician.page, 'the unblinded analysis');
+    await screenshot(statistician.page, 'analysis-statistician');
+    const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await tab.waitForLoadState();
+    assert.match(await tab.locator('body').innerText(), /UNBLINDED REPORT/);
+    await screenshot(tab, 'analysis-report-unblinded');
+    await tab.close();
+    assert.deepEqual(statistician.errors, []);
+
+    // Investigator: the blinded view only, no switch, and no arm word in the page, the report or any API answer.
+    const investigator = await freshPage();
+    // Every answer under /api/trials/{trialId}/ (the list of trials names the public protocol's title).
+    const bodies: string[] = [];
+    investigator.page.on('response', async (response) => {
+      if (!new URL(response.url()).pathname.startsWith('/api/trials/')) return;
+      bodies.push(await response.text().catch(() => ''));
+    });
+    await signIn(investigator.page, web.url, 'investigator');
+    await investigator.page.goto(`${web.url}/analysis`);
+    await investigator.page.locator('[data-analysis="blinded"]').waitFor({ timeout: 60_000 });
+    await investigator.page.frameLocator('iframe.report-frame').locator('text=BLINDED POOLED REPORT').waitFor();
+    await investigator.page.locator('a[data-report-link="blinded"]').waitFor();
+    assert.equal(await investigator.page.getByRole('radio', { name: /^Unblinded/ }).count(), 0, 'no switch for a blinded role');
+    assert.doesNotMatch(await investigator.page.locator('main').innerText(), ARM_WORDS);
+    const report = await investigator.page.frameLocator('iframe.report-frame').locator('body').innerText();
+    assert.doesNotMatch(report, ARM_WORDS);
+    assert.ok(bodies.some((b) => b.includes('"view":"blinded"')), 'the blinded analysis was received');
+    for (const body of bodies) assert.doesNotMatch(body, ARM_WORDS, `an investigator's analysis answer carried an arm word: ${body.slice(0, 200)}`);
+    await assertAccessible(investigator.page, 'the blinded analysis');
+    await screenshot(investigator.page, 'analysis-investigator');
+    assert.deepEqual(investigator.errors, []);
+  });
+
   test('signing out forgets the session', async () => {
     const { page } = await freshPage();
     await signIn(page, web.url, 'clinician');

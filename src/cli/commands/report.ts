@@ -11,9 +11,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ENDPOINT_DEFINITIONS } from '../../clinical/endpoints.ts';
-import { renderBlindedReport, renderTrialReport } from '../../stats/report/html.ts';
 import { type TrialDataset, blindTrialDataset, parseTrialDataset } from '../../stats/trial-data.ts';
-import { analyseTrial, analyseTrialBlinded } from '../../stats/trial-analysis.ts';
+import { blindedTrialReport, unblindedTrialReport } from '../../stats/trial-report.ts';
 import { VERSION } from '../../version.ts';
 import { CommandFailure, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
@@ -79,23 +78,14 @@ export const register: RegisterCommand = (program, ctx) => {
         source: path.basename(options.input),
       };
       const blinded = options.blinded === true;
-      let html: string;
-      let analysed: number;
-      if (blinded) {
-        const analysis = analyseTrialBlinded(blindTrialDataset(data));
-        // Blinded problems name no patient (ids are dropped with the arms): report the count only.
-        if (!analysis.ok) throw new CommandFailure(`${options.input}: ${analysis.error.length} endpoint data problem(s); run the unblinded report or validate the data to see them`);
-        html = renderBlindedReport(analysis.value, meta);
-        analysed = analysis.value.population.analysed;
-      } else {
-        const analysis = analyseTrial(data);
-        if (!analysis.ok) {
-          const shown = analysis.error.slice(0, 10).map((p) => `${p.patientId ?? ''} ${p.path}: ${p.message}`.trim());
-          throw new CommandFailure(`${options.input}: endpoint data problems: ${shown.join('; ')}`, { problems: analysis.error });
-        }
-        html = renderTrialReport(analysis.value, meta);
-        analysed = analysis.value.population.analysed.active + analysis.value.population.analysed.placebo;
+      // The same functions the server's analysis and report routes call (src/stats/trial-report.ts).
+      const report = blinded ? blindedTrialReport(blindTrialDataset(data)) : unblindedTrialReport(data);
+      if (!report.ok) {
+        const { message, problems } = report.error;
+        throw new CommandFailure(`${options.input}: ${message}`, problems === null ? undefined : { problems });
       }
+      const html = report.value.render(meta);
+      const analysed = report.value.analysed;
       const outPath = path.resolve(ctx.cwd, options.out);
       try {
         writeFileSync(outPath, html);

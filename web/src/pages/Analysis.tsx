@@ -1,14 +1,19 @@
 /**
  * The trial analysis, interactive: population, endpoints (the primary first), Kaplan-Meier,
- * SOFA trajectories and the per-stratum forest plot, from GET /api/trials/{trialId}/analysis.
- * The server decides blinded or unblinded by role: a blinded answer has no arm field and this
- * page then shows pooled results only. The printable HTML report (GET /api/trials/{trialId}/report)
- * is shown alongside when the server offers it. Without the endpoints: "not available".
+ * SOFA trajectories and the per-stratum forest plot, from GET /api/trials/{trialId}/analysis,
+ * and the printable HTML report (GET /api/trials/{trialId}/report) beside it.
+ *
+ * Blinding: every role gets the blinded pooled view by default. Only roles the server lets see
+ * the unblinded analysis (statistician, unblinded pharmacist) are offered the switch to
+ * view=unblinded; the server decides (403 otherwise) and audits every unblinded answer. A
+ * blinded answer has no arm field, and this page then shows pooled results only.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type EndpointKey, unavailable } from '../api.ts';
+import { type EndpointKey, unavailable, withQuery } from '../api.ts';
 import { useApp } from '../context.ts';
 import { useApiCall } from '../hooks.ts';
+import { isUnblindedRole } from '../roles.ts';
+import { formatDateTime, plural } from '../format.ts';
 import { Failure, Loading, NotAvailable } from '../components/States.tsx';
 import { classLabel } from '../components/ClassBadge.tsx';
 import type * as ChartsApi from '../charts.ts';
@@ -17,6 +22,22 @@ import type { BlindedAnalysis, GroupCount, Interval, TrialAnalysisView, TrialSum
 const ANALYSIS: EndpointKey = 'GET /api/trials/{trialId}/analysis';
 const REPORT: EndpointKey = 'GET /api/trials/{trialId}/report';
 
+type View = 'blinded' | 'unblinded';
+
+/** GET /api/trials/{trialId}/analysis (src/server/api/analysis.ts). */
+interface AnalysisResponse {
+  trialId: string;
+  view: View;
+  /** Also the data cut-off. */
+  generatedAt: string;
+  sofaPreset: string;
+  endpointDefinition: { id: string; version: string };
+  sites: string[];
+  patients: number;
+  analysed: number;
+  analysis: TrialAnalysisView;
+}
+
 const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`);
 const ci = (interval: Interval | null | undefined, scale = 100, digits = 1) =>
   interval ? `${(scale * interval[0]).toFixed(digits)} to ${(scale * interval[1]).toFixed(digits)}` : '—';
@@ -24,18 +45,20 @@ const pValue = (p: number | null | undefined) => (p === null || p === undefined 
 const count = (c: GroupCount) => `${c.events}/${c.n}${c.notEvaluable ? ` (${c.notEvaluable} not evaluable)` : ''}`;
 
 export function Analysis() {
-  const { api } = useApp();
+  const { api, session } = useApp();
+  const mayUnblind = isUnblindedRole(session.user.roles);
+  const [view, setView] = useState<View>('blinded');
   const missing = api.missing('GET /api/trials', ANALYSIS);
   const [trials] = useApiCall(() => (api.has('GET /api/trials') ? api.get<{ trials: TrialSummary[] }>('/api/trials') : unavailable<{ trials: TrialSummary[] }>('GET /api/trials')), []);
   const trial = trials.state === 'done' && trials.result.ok ? (trials.result.data.trials[0] ?? null) : null;
-  const [analysis] = useApiCall<{ analysis: TrialAnalysisView } | TrialAnalysisView>(
+  const [analysis] = useApiCall<AnalysisResponse>(
     () =>
       trial && api.has(ANALYSIS)
-        ? api.get<{ analysis: TrialAnalysisView } | TrialAnalysisView>(`/api/trials/${encodeURIComponent(trial.id)}/analysis`)
-        : unavailable<TrialAnalysisView>(ANALYSIS),
-    [trial?.id],
+        ? api.get<AnalysisResponse>(`/api/trials/${encodeURIComponent(trial.id)}/analysis`, { view })
+        : unavailable<AnalysisResponse>(ANALYSIS),
+    [trial?.id, view],
   );
-  const view = analysis.state === 'done' && analysis.result.ok ? ('analysis' in analysis.result.data ? analysis.result.data.analysis : analysis.result.data) : null;
+  const answer = analysis.state === 'done' && analysis.result.ok ? analysis.result.data : null;
 
   return (
     <section class="analysis">
@@ -48,19 +71,36 @@ export function Analysis() {
         <p class="state">No trial has been set up on this server yet, so there is nothing to analyse.</p>
       ) : (
         <>
+          {mayUnblind ? <ViewSwitch view={view} onChange={setView} /> : null}
           {missing.length > 0 ? (
             <NotAvailable feature="Interactive analysis" endpoints={missing} />
           ) : analysis.state === 'loading' ? (
-            <Loading what="the analysis" />
+            <Loading what={view === 'unblinded' ? 'the unblinded analysis' : 'the analysis'} />
           ) : !analysis.result.ok ? (
-            <Failure error={analysis.result.error} what="the analysis" />
-          ) : view ? (
-            <AnalysisView view={view} />
+            <Failure error={analysis.result.error} what={view === 'unblinded' ? 'the unblinded analysis' : 'the analysis'} />
+          ) : answer ? (
+            <AnalysisView view={answer.analysis} meta={answer} />
           ) : null}
-          {api.has(REPORT) ? <ReportFrame trialId={trial.id} /> : null}
+          {api.has(REPORT) ? <ReportFrame trialId={trial.id} view={view} /> : null}
         </>
       )}
     </section>
+  );
+}
+
+/** Blinded or unblinded: offered only to roles the server allows to unblind (it checks again). */
+function ViewSwitch({ view, onChange }: { view: View; onChange: (view: View) => void }) {
+  return (
+    <fieldset class="answer analysis-view">
+      <legend>View</legend>
+      <label>
+        <input type="radio" name="analysis-view" value="blinded" checked={view === 'blinded'} onChange={() => onChange('blinded')} /> Blinded (pooled)
+      </label>
+      <label>
+        <input type="radio" name="analysis-view" value="unblinded" checked={view === 'unblinded'} onChange={() => onChange('unblinded')} /> Unblinded (by arm; every
+        opening is audited)
+      </label>
+    </fieldset>
   );
 }
 
@@ -83,14 +123,14 @@ function Chart({ draw }: { draw: (width: number) => Element }) {
   return <div class="plot" ref={ref} />;
 }
 
-function AnalysisView({ view }: { view: TrialAnalysisView }) {
+function AnalysisView({ view, meta }: { view: TrialAnalysisView; meta: AnalysisResponse }) {
   const charts = useCharts();
   return (
     <div data-analysis={view.blinded ? 'blinded' : 'unblinded'}>
       <p class={`banner ${view.blinded ? 'banner-blinded' : 'banner-unblinded'}`} role="note">
         {view.blinded
           ? 'Blinded analysis: results pooled over arms (and by biomarker stratum). No arm is shown.'
-          : 'UNBLINDED analysis: results by arm. For roles allowed to see allocations only.'}
+          : 'UNBLINDED analysis: results by arm. For roles allowed to see allocations only; this opening was recorded in the audit log.'}
       </p>
       <p>
         <strong>{view.trial.title}</strong>
@@ -98,6 +138,10 @@ function AnalysisView({ view }: { view: TrialAnalysisView }) {
           {view.trial.id} · SOFA preset {view.trial.sofaPreset}
           {view.definition.id ? ` · endpoint definition ${view.definition.id} ${view.definition.version ?? ''}` : ''}
         </span>
+      </p>
+      <p class="asof-now">
+        Data as of {formatDateTime(meta.generatedAt)} · {plural(meta.patients, 'patient')} randomised at{' '}
+        {`${meta.sites.length === 1 ? 'your site' : 'your sites'} (${meta.sites.join(', ')})`}, {meta.analysed} analysed.
       </p>
       {view.blinded ? <Blinded view={view} charts={charts} /> : <Unblinded view={view} charts={charts} />}
     </div>
@@ -304,10 +348,25 @@ function AtRisk({ rows }: { rows: Array<{ label: string; data: Array<{ time: num
   );
 }
 
-/** The printable report as the server renders it (no script), in a sandboxed frame. */
-function ReportFrame({ trialId }: { trialId: string }) {
+/**
+ * The printable report as the server renders it (no script): in a sandboxed frame, and as a
+ * document of its own to open in a new tab, print to PDF or save (a blob URL: the report needs
+ * the bearer token, which a plain link could not send).
+ */
+function ReportFrame({ trialId, view }: { trialId: string; view: View }) {
   const { api } = useApp();
-  const [report] = useApiCall(() => api.getText(`/api/trials/${encodeURIComponent(trialId)}/report`), [trialId]);
+  const [report] = useApiCall(() => api.getText(withQuery(`/api/trials/${encodeURIComponent(trialId)}/report`, { view })), [trialId, view]);
+  const html = report.state === 'done' && report.result.ok ? report.result.data : null;
+  const [href, setHref] = useState<string | null>(null);
+  useEffect(() => {
+    if (html === null) {
+      setHref(null);
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    setHref(url);
+    return () => URL.revokeObjectURL(url);
+  }, [html]);
   return (
     <section aria-labelledby="report-h">
       <h2 id="report-h">Printable report</h2>
@@ -316,8 +375,21 @@ function ReportFrame({ trialId }: { trialId: string }) {
       ) : !report.result.ok ? (
         <Failure error={report.result.error} what="the report" level={3} />
       ) : (
-        // No script runs in the frame (empty sandbox); the report is self-contained HTML and SVG.
-        <iframe class="report-frame" title="Trial report" sandbox="" srcDoc={report.result.data} />
+        <>
+          {href ? (
+            <p class="report-links">
+              <a href={href} target="_blank" rel="noopener" data-report-link={view}>
+                Open the {view} report in a new tab
+              </a>{' '}
+              (print it to PDF from there) ·{' '}
+              <a href={href} download={`${trialId}-report-${view}.html`}>
+                Save as HTML
+              </a>
+            </p>
+          ) : null}
+          {/* No script runs in the frame (empty sandbox); the report is self-contained HTML and SVG. */}
+          <iframe class="report-frame" title={`Trial report (${view})`} sandbox="" srcDoc={report.result.data} />
+        </>
       )}
     </section>
   );
