@@ -36,7 +36,7 @@ import type { Measurement } from '../../clinical/types.ts';
 import { defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { ImportIssue } from '../../sources/import-format.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
-import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
+import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
 import { MimicDirectoryError, type MimicReadResult, readMimicSofaTables } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
@@ -124,45 +124,61 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     throw new CommandFailure(`cannot read ${dir}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { path: dir });
   }
   if (progress) ctx.stderr.write('\rscoring...                                        \r');
-  const stays = mimicCodeSofa(read.tables, { pfArithmetic: options.pfFloat64 === true ? 'float64' : 'decimal' });
+  const scoring = { pfArithmetic: options.pfFloat64 === true ? ('float64' as const) : ('decimal' as const) };
   const preset = {
     id: 'mimic-iv',
     version: SOFA_PRESETS['mimic-iv']!.version,
     title: SOFA_PRESETS['mimic-iv']!.title,
-    pfArithmetic: options.pfFloat64 === true ? 'float64' : 'decimal',
+    pfArithmetic: scoring.pfArithmetic,
   };
   const thresholds = { id: SOFA_PRESETS['mimic-iv']!.thresholds.id, version: SOFA_PRESETS['mimic-iv']!.thresholds.version };
   const errors = read.issues.filter((i) => i.severity === 'error').length + read.issuesDropped;
-  const rows = stays.reduce((n, s) => n + s.hours.length, 0);
 
-  if (options.hourly === true) {
-    const lines = [MIMIC_SOFA_COLUMNS.join(',')];
-    for (const stay of stays) for (const hour of stay.hours) lines.push(hourCsvLine(hour));
-    const csv = `${lines.join('\n')}\n`;
-    if (options.out !== undefined) writeOut(options.out, csv);
-    if (options.json === true) {
-      const document = {
-        preset,
-        thresholds,
-        ...(options.out === undefined
-          ? {
-              stays: stays.map((s) => ({
-                stayId: s.stayId,
-                subjectId: s.subjectId,
-                hadmId: s.hadmId,
-                hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
-              })),
-            }
-          : { out: options.out }),
-        staysScored: stays.length,
-        rows,
-        files: read.files,
-        issues: read.issues,
-      };
-      ctx.print(true, document, () => '');
-    } else if (options.out === undefined) ctx.stdout.write(csv);
-    else ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stays.length} stay(s) to ${options.out} (preset mimic-iv)\n`);
+  if (options.hourly === true && options.json !== true) {
+    // CSV rows stream out stay by stay: a cohort's hours are never all in memory.
+    const sink = options.out === undefined ? (text: string) => void ctx.stdout.write(text) : fileSink(options.out);
+    let rows = 0;
+    let stayCount = 0;
+    sink(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+    for (const stay of mimicCodeSofaStays(read.tables, scoring)) {
+      stayCount++;
+      rows += stay.hours.length;
+      if (stay.hours.length > 0) sink(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
+    }
+    if (options.out !== undefined) {
+      closeSink(options.out);
+      ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stayCount} stay(s) to ${options.out} (preset mimic-iv)\n`);
+    }
+  } else if (options.hourly === true) {
+    const stays = mimicCodeSofa(read.tables, scoring);
+    const rows = stays.reduce((n, s) => n + s.hours.length, 0);
+    if (options.out !== undefined) {
+      const sink = fileSink(options.out);
+      sink(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+      for (const stay of stays) if (stay.hours.length > 0) sink(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
+      closeSink(options.out);
+    }
+    const document = {
+      preset,
+      thresholds,
+      ...(options.out === undefined
+        ? {
+            stays: stays.map((s) => ({
+              stayId: s.stayId,
+              subjectId: s.subjectId,
+              hadmId: s.hadmId,
+              hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
+            })),
+          }
+        : { out: options.out }),
+      staysScored: stays.length,
+      rows,
+      files: read.files,
+      issues: read.issues,
+    };
+    ctx.print(true, document, () => '');
   } else {
+    const stays = mimicCodeSofa(read.tables, scoring);
     const daily = stays.map((s) => ({ stayId: s.stayId, subjectId: s.subjectId, hadmId: s.hadmId, days: mimicDays(s) }));
     ctx.print(options.json === true, { preset, thresholds, stays: daily, files: read.files, issues: read.issues }, () => mimicDaysText(daily));
   }
@@ -213,6 +229,29 @@ function mimicDaysText(stays: ReadonlyArray<{ stayId: number; days: MimicDay[] }
   if (stays.length === 0) out.push('no ICU stay with a heart-rate charting (itemid 220045): mimic-code scores none', '');
   out.push('Missing components count 0, as in mimic-code; --json --hourly gives the inputs of every hour.');
   return out.join('\n');
+}
+
+const openFiles = new Map<string, number>();
+
+/** Appends to a new file (created with its directory); closeSink closes it. */
+function fileSink(file: string): (text: string) => void {
+  let fd: number;
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fd = fs.openSync(file, 'w');
+  } catch (error) {
+    throw new CommandFailure(`cannot write ${file}: ${(error as Error).message}`, { file });
+  }
+  openFiles.set(file, fd);
+  return (text) => {
+    fs.writeSync(fd, text);
+  };
+}
+
+function closeSink(file: string): void {
+  const fd = openFiles.get(file);
+  if (fd !== undefined) fs.closeSync(fd);
+  openFiles.delete(file);
 }
 
 function writeOut(file: string, text: string): void {

@@ -306,3 +306,22 @@ test('P/F arithmetic: decimal by default (220 / 0.55 = 400 -> 0); float64 reprod
   assert.ok(hour(float64, 1).inputs.pao2fio2ratioNovent! < 400);
   assert.equal(hour(float64, 1).hourly.respiration, 1);
 });
+
+test('MIMIC-IV timestamps: the fast reader and the ISO writer agree with Date for any instant', async () => {
+  const fc = (await import('fast-check')).default;
+  const { naiveIso } = await import('../../../src/sources/mimic/sofa/hourly.ts');
+  fc.assert(
+    fc.property(fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2300, 11, 31, 23, 59, 59) }), (raw) => {
+      const ms = Math.floor(raw / 1000) * 1000;
+      const iso = new Date(ms).toISOString().slice(0, 19);
+      assert.equal(naiveIso(ms), iso);
+      assert.equal(parseMimicTime(iso.replace('T', ' ')), ms);
+      assert.equal(parseMimicTime(iso), ms);
+    }),
+    { numRuns: 2000 },
+  );
+  for (const bad of ['2150-02-30 10:00:00', '2150-13-01 10:00:00', '2150-01-01 24:00:00', '2150-01-01', 'yesterday', '2150-01-01 10:00:0x']) {
+    assert.equal(parseMimicTime(bad), null, bad);
+  }
+  assert.equal(parseMimicTime('2150-01-01 10:00'), Date.UTC(2150, 0, 1, 10, 0));
+});

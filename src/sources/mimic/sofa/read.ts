@@ -125,96 +125,162 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
   return result;
 }
 
+/** Column positions of a table, looked up once per file (-1: column absent, read as empty). */
+type Columns = Map<string, number>;
+interface Positions {
+  count: number;
+  at: (name: string) => number;
+}
+
+function positions(columns: Columns): Positions {
+  return { count: columns.size, at: (name) => columns.get(name) ?? -1 };
+}
+
 /** One row into the tables: true kept, false skipped (not a SOFA item), a string: why it was rejected. */
-function readRow(table: SofaTable, line: string, columns: Map<string, number>, tables: MimicSofaTables): boolean | string {
+function readRow(table: SofaTable, line: string, columns: Columns, tables: MimicSofaTables): boolean | string {
+  let cached = POSITIONS.get(columns);
+  if (cached === undefined) {
+    cached = rowReader(table, positions(columns), tables);
+    POSITIONS.set(columns, cached);
+  }
   // Item filter on the raw line first: most chartevents/labevents rows are other items.
-  if (table === 'chartevents' || table === 'labevents' || table === 'inputevents' || table === 'outputevents') {
-    const itemid = quickField(line, columns.get('itemid')!);
-    if (itemid !== undefined) {
-      const id = Number(itemid);
-      const wanted =
-        table === 'chartevents' ? CHART_ITEMS : table === 'labevents' ? LAB_ITEMS : table === 'outputevents' ? URINE_ITEMS : VASOPRESSOR_ITEMS;
-      if (!wanted.has(id)) return false;
-    }
+  if (cached.itemid >= 0) {
+    const itemid = quickField(line, cached.itemid);
+    if (itemid !== undefined && !cached.wanted.has(Number(itemid))) return false;
   }
   const split = splitCsvRecord(line);
   if (!split.ok) return `malformed CSV row: ${split.reason}`;
   const fields = split.fields;
   if (fields.length !== columns.size) return `the row has ${fields.length} fields, the header ${columns.size}`;
-  const get = (name: string): string => {
-    const index = columns.get(name);
-    return index === undefined ? '' : (fields[index] ?? '');
-  };
   try {
-    switch (table) {
-      case 'icustays':
-        tables.addIcuStay({
-          subjectId: id(get('subject_id'), 'subject_id'),
-          hadmId: optionalId(get('hadm_id'), 'hadm_id'),
-          stayId: id(get('stay_id'), 'stay_id'),
-          intime: optionalTime(get('intime'), 'intime'),
-          outtime: optionalTime(get('outtime'), 'outtime'),
-        });
-        return true;
-      case 'chartevents': {
-        const itemid = id(get('itemid'), 'itemid');
-        if (!CHART_ITEMS.has(itemid)) return false;
-        tables.addChart({
-          subjectId: id(get('subject_id'), 'subject_id'),
-          stayId: optionalId(get('stay_id'), 'stay_id'),
-          charttime: time(get('charttime'), 'charttime'),
-          storetime: optionalTime(get('storetime'), 'storetime'),
-          itemid,
-          value: text(get('value')),
-          valuenum: optionalNumber(get('valuenum'), 'valuenum'),
-        });
-        return true;
-      }
-      case 'labevents': {
-        const itemid = id(get('itemid'), 'itemid');
-        if (!LAB_ITEMS.has(itemid)) return false;
-        tables.addLab({
-          subjectId: id(get('subject_id'), 'subject_id'),
-          hadmId: optionalId(get('hadm_id'), 'hadm_id'),
-          specimenId: text(get('specimen_id')),
-          itemid,
-          charttime: time(get('charttime'), 'charttime'),
-          value: text(get('value')),
-          valuenum: optionalNumber(get('valuenum'), 'valuenum'),
-        });
-        return true;
-      }
-      case 'inputevents': {
-        const itemid = id(get('itemid'), 'itemid');
-        if (!VASOPRESSOR_ITEMS.has(itemid)) return false;
-        tables.addInput({
-          stayId: optionalId(get('stay_id'), 'stay_id'),
-          starttime: optionalTime(get('starttime'), 'starttime'),
-          endtime: optionalTime(get('endtime'), 'endtime'),
-          itemid,
-          rate: optionalNumber(get('rate'), 'rate'),
-          rateuom: text(get('rateuom')),
-          patientweight: optionalNumber(get('patientweight'), 'patientweight'),
-        });
-        return true;
-      }
-      case 'outputevents': {
-        const itemid = id(get('itemid'), 'itemid');
-        if (!URINE_ITEMS.has(itemid)) return false;
-        tables.addOutput({
-          stayId: optionalId(get('stay_id'), 'stay_id'),
-          charttime: time(get('charttime'), 'charttime'),
-          itemid,
-          value: optionalNumber(get('value'), 'value'),
-        });
-        return true;
-      }
-    }
+    return cached.read(fields);
   } catch (error) {
     if (error instanceof FieldError) return error.message;
     throw error;
   }
 }
+
+interface RowReader {
+  /** Position of itemid (-1 for icustays), and the item ids kept. */
+  itemid: number;
+  wanted: ReadonlySet<number>;
+  read: (fields: readonly string[]) => boolean;
+}
+
+const POSITIONS = new WeakMap<Columns, RowReader>();
+const NO_ITEMS: ReadonlySet<number> = new Set();
+
+function rowReader(table: SofaTable, p: Positions, tables: MimicSofaTables): RowReader {
+  const f = (fields: readonly string[], index: number): string => (index < 0 ? '' : (fields[index] ?? ''));
+  const subject = p.at('subject_id');
+  const hadm = p.at('hadm_id');
+  const stay = p.at('stay_id');
+  const itemid = p.at('itemid');
+  const charttime = p.at('charttime');
+  const value = p.at('value');
+  const valuenum = p.at('valuenum');
+  switch (table) {
+    case 'icustays': {
+      const intime = p.at('intime');
+      const outtime = p.at('outtime');
+      return {
+        itemid: -1,
+        wanted: NO_ITEMS,
+        read: (r) => {
+          tables.addIcuStay({
+            subjectId: id(f(r, subject), 'subject_id'),
+            hadmId: optionalId(f(r, hadm), 'hadm_id'),
+            stayId: id(f(r, stay), 'stay_id'),
+            intime: optionalTime(f(r, intime), 'intime'),
+            outtime: optionalTime(f(r, outtime), 'outtime'),
+          });
+          return true;
+        },
+      };
+    }
+    case 'chartevents': {
+      const storetime = p.at('storetime');
+      return {
+        itemid,
+        wanted: CHART_ITEMS,
+        read: (r) => {
+          const item = id(f(r, itemid), 'itemid');
+          if (!CHART_ITEMS.has(item)) return false;
+          tables.addChart({
+            subjectId: id(f(r, subject), 'subject_id'),
+            stayId: optionalId(f(r, stay), 'stay_id'),
+            charttime: time(f(r, charttime), 'charttime'),
+            storetime: optionalTime(f(r, storetime), 'storetime'),
+            itemid: item,
+            value: text(f(r, value)),
+            valuenum: optionalNumber(f(r, valuenum), 'valuenum'),
+          });
+          return true;
+        },
+      };
+    }
+    case 'labevents': {
+      const specimen = p.at('specimen_id');
+      return {
+        itemid,
+        wanted: LAB_ITEMS,
+        read: (r) => {
+          const item = id(f(r, itemid), 'itemid');
+          if (!LAB_ITEMS.has(item)) return false;
+          tables.addLab({
+            subjectId: id(f(r, subject), 'subject_id'),
+            hadmId: optionalId(f(r, hadm), 'hadm_id'),
+            specimenId: text(f(r, specimen)),
+            itemid: item,
+            charttime: time(f(r, charttime), 'charttime'),
+            value: text(f(r, value)),
+            valuenum: optionalNumber(f(r, valuenum), 'valuenum'),
+          });
+          return true;
+        },
+      };
+    }
+    case 'inputevents': {
+      const [starttime, endtime, rate, rateuom, weight] = ['starttime', 'endtime', 'rate', 'rateuom', 'patientweight'].map(p.at) as [number, number, number, number, number];
+      return {
+        itemid,
+        wanted: VASOPRESSOR_ITEM_IDS,
+        read: (r) => {
+          const item = id(f(r, itemid), 'itemid');
+          if (!VASOPRESSOR_ITEMS.has(item)) return false;
+          tables.addInput({
+            stayId: optionalId(f(r, stay), 'stay_id'),
+            starttime: optionalTime(f(r, starttime), 'starttime'),
+            endtime: optionalTime(f(r, endtime), 'endtime'),
+            itemid: item,
+            rate: optionalNumber(f(r, rate), 'rate'),
+            rateuom: text(f(r, rateuom)),
+            patientweight: optionalNumber(f(r, weight), 'patientweight'),
+          });
+          return true;
+        },
+      };
+    }
+    case 'outputevents':
+      return {
+        itemid,
+        wanted: URINE_ITEMS,
+        read: (r) => {
+          const item = id(f(r, itemid), 'itemid');
+          if (!URINE_ITEMS.has(item)) return false;
+          tables.addOutput({
+            stayId: optionalId(f(r, stay), 'stay_id'),
+            charttime: time(f(r, charttime), 'charttime'),
+            itemid: item,
+            value: optionalNumber(f(r, value), 'value'),
+          });
+          return true;
+        },
+      };
+  }
+}
+
+const VASOPRESSOR_ITEM_IDS: ReadonlySet<number> = new Set(VASOPRESSOR_ITEMS.keys());
 
 class FieldError extends Error {}
 
@@ -252,9 +318,61 @@ function optionalNumber(raw: string, column: string): number | null {
 }
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+let lastTimeText = '';
+let lastTimeMs: number | null = null;
 
-/** A MIMIC-IV zone-less timestamp as milliseconds of the same wall clock read as UTC. */
+/**
+ * A MIMIC-IV zone-less timestamp as milliseconds of the same wall clock read as UTC. The
+ * published form "YYYY-MM-DD HH:MM:SS" is read digit by digit (it is most of the reading time of
+ * chartevents); other ISO-like forms (T separator, no seconds, fractions) through a pattern.
+ */
 export function parseMimicTime(raw: string): number | null {
+  if (raw === lastTimeText) return lastTimeMs;
+  const ms = raw.length === 19 ? fastTime(raw) : slowTime(raw);
+  lastTimeText = raw;
+  lastTimeMs = ms;
+  return ms;
+}
+
+function fastTime(t: string): number | null {
+  if (t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return slowTime(t);
+  const sep = t.charCodeAt(10);
+  if (sep !== 32 && sep !== 84) return null;
+  const year = digits(t, 0, 4);
+  const month = digits(t, 5, 2);
+  const day = digits(t, 8, 2);
+  const hour = digits(t, 11, 2);
+  const minute = digits(t, 14, 2);
+  const second = digits(t, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** The decimal number of `count` digits at `start`, or -1. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+function slowTime(raw: string): number | null {
   const m = TIMESTAMP.exec(raw.trim());
   if (m === null) return null;
   const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];

@@ -167,6 +167,22 @@ interface O2Group {
   devices: Array<{ storetime: number | null; value: string | null }>;
 }
 
+/**
+ * Text kept beyond its row (device names, ventilator modes, specimen types) is interned as a
+ * flat copy: a substring of a CSV line may be a V8 "sliced string" that keeps the whole decoded
+ * chunk of the file alive. The values are a few dozen distinct words.
+ */
+const interned = new Map<string, string>();
+function intern(text: string | null): string | null {
+  if (text === null) return null;
+  let kept = interned.get(text);
+  if (kept === undefined) {
+    kept = (` ${text}`).slice(1);
+    if (interned.size < 10_000) interned.set(kept, kept);
+  }
+  return kept;
+}
+
 const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 const maxText = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : b > a ? b : a);
 
@@ -268,8 +284,8 @@ export class MimicSofaTables {
         at.set(charttime, cell);
       }
       cell.stayId = Math.max(cell.stayId, stayId);
-      if (itemid === ITEM.ventilatorMode) cell.mode = maxText(cell.mode, row.value);
-      else cell.hamilton = maxText(cell.hamilton, row.value);
+      if (itemid === ITEM.ventilatorMode) cell.mode = maxText(cell.mode, intern(row.value));
+      else cell.hamilton = maxText(cell.hamilton, intern(row.value));
       return;
     }
     if (ITEM.o2Flows.includes(itemid) || itemid === ITEM.o2Device) {
@@ -279,7 +295,7 @@ export class MimicSofaTables {
         cell = { flowStayId: null, hasFlow: false, devices: [] };
         at.set(charttime, cell);
       }
-      if (itemid === ITEM.o2Device) cell.devices.push({ storetime: row.storetime, value: row.value });
+      if (itemid === ITEM.o2Device) cell.devices.push({ storetime: row.storetime, value: intern(row.value) });
       else if (row.value !== null) {
         cell.hasFlow = true;
         cell.flowStayId = maxOf(cell.flowStayId, stayId);
@@ -289,10 +305,11 @@ export class MimicSofaTables {
 
   addLab(row: LabRow): void {
     const { itemid } = row;
-    const key = row.specimenId ?? '\u0000null';
+    // A flat copy for the same reason as intern(), without growing the intern table.
+    const key = row.specimenId === null ? '\u0000null' : row.specimenId.length < 13 ? row.specimenId : (` ${row.specimenId}`).slice(1);
     if (ITEM.bgItems.includes(itemid)) {
       const group = this.specimen(this.bg, key, row);
-      if (itemid === ITEM.bgSpecimen) group.text = maxText(group.text, row.value);
+      if (itemid === ITEM.bgSpecimen) group.text = maxText(group.text, intern(row.value));
       else if (itemid === ITEM.bgPo2) group.value = maxOf(group.value, row.valuenum);
       else if (itemid === ITEM.bgFio2 && row.valuenum !== null) {
         // bg.sql: percent kept, fractions x 100, anything else (20 included) dropped.
