@@ -37,7 +37,8 @@ import { defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { ImportIssue } from '../../sources/import-format.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
 import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
-import { MimicDirectoryError, type MimicReadResult, readMimicSofaTables } from '../../sources/mimic/sofa/read.ts';
+import { readMimicSofaTablesParallel } from '../../sources/mimic/sofa/parallel.ts';
+import { MimicDirectoryError, type MimicReadResult } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -49,6 +50,7 @@ interface SofaOptions {
   out?: string;
   json?: boolean;
   pfFloat64?: boolean;
+  workers?: string;
 }
 
 const FORMATS = ['csv', 'fhir', 'mimic-iv'] as const;
@@ -67,6 +69,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
     .option('--start <iso>', "start of day 1 for every patient (default: each patient's first measurement; csv only)")
     .option('--json', 'machine-readable output')
     .option('--pf-float64', "mimic-iv tables: P/F in plain binary floating point as PostgreSQL computes it (220/0.55 = 399.99...), to diff against mimic-code's own table; the default keeps decimal band edges exact")
+    .option('--workers <n>', 'mimic-iv tables: reader threads (default: one per CPU; 1 reads on the main thread)')
     .action(async (input: string, options: SofaOptions) => {
       const parameters = findSofaPreset(options.preset);
       if (parameters === undefined) throw new UsageError(`unknown preset "${options.preset}" (presets: ${presets})`);
@@ -107,14 +110,19 @@ function resolveFormat(input: string, format: string | undefined): SofaFormat {
 }
 
 async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions): Promise<number> {
+  const workers = options.workers === undefined ? undefined : Number(options.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 16)) {
+    throw new UsageError(`--workers must be a whole number from 1 to 16 (got "${options.workers}")`);
+  }
   const progress = ctx.stderr.isTTY === true && options.json !== true;
   let read: MimicReadResult;
   try {
-    read = await readMimicSofaTables(dir, {
+    read = await readMimicSofaTablesParallel(dir, {
+      ...(workers === undefined ? {} : { workers }),
       onProgress: progress
         ? (p) => {
             const percent = p.totalBytes === 0 ? 100 : Math.min(100, Math.floor((100 * p.bytesRead) / p.totalBytes));
-            ctx.stderr.write(`\rreading ${p.table}: ${percent}% (${p.rows.toLocaleString('en-US')} rows)   `);
+            ctx.stderr.write(`\rreading MIMIC-IV tables: ${percent}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
           }
         : undefined,
     });

@@ -15,9 +15,9 @@ import { readLineChunks } from '../../ingest/lines.ts';
 import { CHART_ITEMS, LAB_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
 
 export type SofaTable = 'icustays' | 'chartevents' | 'labevents' | 'inputevents' | 'outputevents';
-const ORDER: readonly SofaTable[] = ['icustays', 'labevents', 'inputevents', 'outputevents', 'chartevents'];
+export const ORDER: readonly SofaTable[] = ['icustays', 'labevents', 'inputevents', 'outputevents', 'chartevents'];
 
-const REQUIRED: Readonly<Record<SofaTable, readonly string[]>> = {
+export const REQUIRED: Readonly<Record<SofaTable, readonly string[]>> = {
   icustays: ['subject_id', 'hadm_id', 'stay_id', 'intime', 'outtime'],
   chartevents: ['subject_id', 'stay_id', 'charttime', 'itemid', 'value', 'valuenum'],
   labevents: ['subject_id', 'hadm_id', 'specimen_id', 'itemid', 'charttime', 'value', 'valuenum'],
@@ -126,7 +126,7 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
 }
 
 /** Column positions of a table, looked up once per file (-1: column absent, read as empty). */
-type Columns = Map<string, number>;
+export type Columns = Map<string, number>;
 interface Positions {
   count: number;
   at: (name: string) => number;
@@ -137,7 +137,7 @@ function positions(columns: Columns): Positions {
 }
 
 /** One row into the tables: true kept, false skipped (not a SOFA item), a string: why it was rejected. */
-function readRow(table: SofaTable, line: string, columns: Columns, tables: MimicSofaTables): boolean | string {
+export function readRow(table: SofaTable, line: string, columns: Columns, tables: MimicSofaTables): boolean | string {
   let cached = POSITIONS.get(columns);
   if (cached === undefined) {
     cached = rowReader(table, positions(columns), tables);

@@ -369,6 +369,73 @@ export class MimicSofaTables {
     at.set(row.charttime, previous === undefined ? volume : previous === null ? volume : volume === null ? previous : previous + volume);
   }
 
+  /** Everything collected, as structured-cloneable data (to move tables between worker threads). */
+  exportState(): MimicSofaTablesState {
+    return {
+      stays: this.stays,
+      heartRate: this.heartRate,
+      heartRateTimes: this.heartRateTimes,
+      map: this.map,
+      gcs: this.gcs,
+      fio2Chart: this.fio2Chart,
+      ventilatorSettings: this.ventilatorSettings,
+      o2: this.o2,
+      bg: this.bg,
+      enzyme: this.enzyme,
+      chemistry: this.chemistry,
+      cbc: this.cbc,
+      urine: this.urine,
+      vasopressors: this.vasopressors,
+    };
+  }
+
+  /**
+   * Adds tables collected elsewhere (another part of the same files): every aggregate here is a
+   * MIN, MAX, SUM, count or list, so merging parts gives what one reader would have collected.
+   */
+  merge(other: MimicSofaTablesState): void {
+    for (const [id, stay] of other.stays) this.stays.set(id, stay);
+    for (const [id, hr] of other.heartRate) {
+      const mine = this.heartRate.get(id);
+      if (mine === undefined) this.heartRate.set(id, hr);
+      else {
+        mine.first = Math.min(mine.first, hr.first);
+        mine.last = Math.max(mine.last, hr.last);
+      }
+    }
+    mergeLists(this.heartRateTimes, other.heartRateTimes);
+    mergeNested(this.map, other.map, (a, b) => ({ sum: a.sum + b.sum, count: a.count + b.count }));
+    mergeNested(this.gcs, other.gcs, (a, b) => ({ charttime: a.charttime, motor: maxOf(a.motor, b.motor), verbal: maxOf(a.verbal, b.verbal), eyes: maxOf(a.eyes, b.eyes) }));
+    mergeNested(this.fio2Chart, other.fio2Chart, maxOf);
+    mergeNested(this.ventilatorSettings, other.ventilatorSettings, (a, b) => ({
+      stayId: Math.max(a.stayId, b.stayId),
+      mode: maxText(a.mode, b.mode),
+      hamilton: maxText(a.hamilton, b.hamilton),
+    }));
+    mergeNested(this.o2, other.o2, (a, b) => ({ flowStayId: maxOf(a.flowStayId, b.flowStayId), hasFlow: a.hasFlow || b.hasFlow, devices: [...a.devices, ...b.devices] }));
+    for (const [mine, theirs] of [
+      [this.bg, other.bg],
+      [this.enzyme, other.enzyme],
+      [this.chemistry, other.chemistry],
+      [this.cbc, other.cbc],
+    ] as const) {
+      for (const [key, group] of theirs) {
+        const found = mine.get(key);
+        if (found === undefined) mine.set(key, group);
+        else {
+          found.subjectId = Math.max(found.subjectId, group.subjectId);
+          found.hadmId = maxOf(found.hadmId, group.hadmId);
+          found.charttime = Math.max(found.charttime, group.charttime);
+          found.text = maxText(found.text, group.text);
+          found.value = maxOf(found.value, group.value);
+          found.fio2 = maxOf(found.fio2, group.fio2);
+        }
+      }
+    }
+    mergeNested(this.urine, other.urine, (a, b) => (a === null ? b : b === null ? a : a + b));
+    mergeLists(this.vasopressors, other.vasopressors);
+  }
+
   /** First heart-rate charting of a stay within (intime - 1 month, outtime + 1 month): urine_output_rate.sql's start of urine time. */
   urineClockStart(stay: IcuStayRow): number | null {
     const times = this.heartRateTimes.get(stay.stayId);
@@ -443,6 +510,45 @@ export class MimicSofaTables {
       }
     }
     return byStay;
+  }
+}
+
+export interface MimicSofaTablesState {
+  stays: Map<number, IcuStayRow>;
+  heartRate: Map<number, { first: number; last: number }>;
+  heartRateTimes: Map<number, number[]>;
+  map: Map<number, Map<number, { sum: number; count: number }>>;
+  gcs: Map<number, Map<number, GcsGroup>>;
+  fio2Chart: Map<number, Map<number, number | null>>;
+  ventilatorSettings: Map<number, Map<number, { stayId: number; mode: string | null; hamilton: string | null }>>;
+  o2: Map<number, Map<number, O2Group>>;
+  bg: Map<string, SpecimenGroup>;
+  enzyme: Map<string, SpecimenGroup>;
+  chemistry: Map<string, SpecimenGroup>;
+  cbc: Map<string, SpecimenGroup>;
+  urine: Map<number, Map<number, number | null>>;
+  vasopressors: Map<number, VasopressorRow[]>;
+}
+
+function mergeLists<K, V>(into: Map<K, V[]>, from: Map<K, V[]>): void {
+  for (const [key, list] of from) {
+    const mine = into.get(key);
+    if (mine === undefined) into.set(key, list);
+    else for (const item of list) mine.push(item);
+  }
+}
+
+function mergeNested<K, L, V>(into: Map<K, Map<L, V>>, from: Map<K, Map<L, V>>, combine: (a: V, b: V) => V): void {
+  for (const [key, inner] of from) {
+    const mine = into.get(key);
+    if (mine === undefined) {
+      into.set(key, inner);
+      continue;
+    }
+    for (const [k2, value] of inner) {
+      const found = mine.get(k2);
+      mine.set(k2, found === undefined && !mine.has(k2) ? value : combine(found as V, value));
+    }
   }
 }
 
