@@ -58,9 +58,9 @@ interface OursResult {
 const seconds = (ms: number): string => (ms / 1000).toFixed(2);
 
 /** Runs ImmunoGuide's CLI as its own process so wall time and peak RSS are its own. */
-async function runOurs(cohort: string, out: string): Promise<OursResult> {
+async function runOurs(cohort: string, out: string, extra: readonly string[] = []): Promise<OursResult> {
   fs.rmSync(out, { force: true });
-  const cli = [BIN, 'sofa', cohort, '--format', 'mimic-iv', '--hourly', '--out', out];
+  const cli = [BIN, 'sofa', cohort, '--format', 'mimic-iv', '--hourly', '--out', out, ...extra];
   const timeFile = `${out}.time`;
   const useTime = fs.existsSync(GNU_TIME);
   const [command, commandArgs] = useTime
@@ -153,8 +153,15 @@ async function main(): Promise<number> {
     console.log(`ours: not available (exit ${ours.exitCode}${ours.message ? `: ${ours.message}` : ''})`);
   } else {
     console.log(`  wall ${seconds(ours.wallMs)} s, peak RSS ${ours.maxRssMb === undefined ? 'n/a' : `${ours.maxRssMb.toFixed(0)} MB`}${ours.message ? ` (${ours.message})` : ''}`);
-    comparison = await compareSofaCsv(oursCsv, referenceCsv);
-    console.log(`\n## Agreement (ours vs mimic-code)\n\n${formatComparison(comparison)}`);
+    const decimal = await compareSofaCsv(oursCsv, referenceCsv);
+    console.log(`\n## Agreement, default (P/F band edges exact in decimal, CLINICAL.md)\n\n${formatComparison(decimal)}`);
+    // The exact check: the same arithmetic as PostgreSQL for P/F (the one deliberate difference).
+    const exactCsv = oursCsv.replace(/\.csv$/, '-pf-float64.csv');
+    const exact = await runOurs(generate.out, exactCsv, ['--pf-float64']);
+    if (exact.available) {
+      comparison = await compareSofaCsv(exactCsv, referenceCsv);
+      console.log(`\n## Agreement with --pf-float64 (P/F in binary floating point, as PostgreSQL)\n\n${formatComparison(comparison)}`);
+    }
   }
 
   const setupMs = reference?.setup.reduce((sum, t) => sum + t.ms, 0);
