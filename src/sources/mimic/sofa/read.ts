@@ -282,6 +282,22 @@ function rowReader(table: SofaTable, p: Positions, tables: MimicSofaTables): Row
 
 const VASOPRESSOR_ITEM_IDS: ReadonlySet<number> = new Set(VASOPRESSOR_ITEMS.keys());
 
+/** The item ids a table's rows are kept for (null: every row, icustays). */
+export function wantedItems(table: SofaTable): ReadonlySet<number> | null {
+  switch (table) {
+    case 'icustays':
+      return null;
+    case 'chartevents':
+      return CHART_ITEMS;
+    case 'labevents':
+      return LAB_ITEMS;
+    case 'inputevents':
+      return VASOPRESSOR_ITEM_IDS;
+    case 'outputevents':
+      return URINE_ITEMS;
+  }
+}
+
 class FieldError extends Error {}
 
 /** Field `index` of an unquoted prefix of the line, or undefined when a quote comes first. */

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { splitCsvRecord } from '../../csv-record.ts';
 import { readLineChunks } from '../../ingest/lines.ts';
 import type { ReadJob, WorkerMessage } from './parallel.ts';
-import { type Columns, readRow } from './read.ts';
+import { type Columns, readRow, wantedItems } from './read.ts';
 import { MimicSofaTables } from './tables.ts';
 
 const { jobs } = workerData as { jobs: ReadJob[] };
@@ -51,7 +51,7 @@ async function run(): Promise<void> {
         post({ kind: 'progress', index: job.index, bytes: chunk.bytesRead });
       }
     } else {
-      result.lines = readRange(job, take);
+      result.lines = readRange(job, take, columns, () => result.rows++);
     }
     post({ kind: 'job', result });
   }
@@ -64,7 +64,33 @@ async function run(): Promise<void> {
  * A quoted field spanning lines is joined as long as it lies within one range. Returns the
  * number of physical lines owned (the header included for the first range).
  */
-function readRange(job: ReadJob, take: (line: string, lineNumber: number) => void): number {
+function readRange(job: ReadJob, take: (line: string, lineNumber: number) => void, columns: Columns, onSkip: () => void): number {
+  // Rows of other items are recognised on the bytes, before any text is decoded (most rows of
+  // chartevents): the item id is read from its field when no quote comes before it.
+  const wanted = wantedItems(job.table);
+  const itemField = columns.get('itemid') ?? -1;
+  const skip = (data: Buffer, from: number, to: number): boolean => {
+    if (wanted === null || itemField < 0) return false;
+    let i = from;
+    for (let field = 0; field < itemField; field++) {
+      const comma = data.indexOf(44, i);
+      if (comma === -1 || comma >= to) return false;
+      i = comma + 1;
+    }
+    let id = 0;
+    let digits = 0;
+    for (; i < to; i++) {
+      const c = data[i]!;
+      if (c === 44 || c === 13) break;
+      if (c < 48 || c > 57) return false; // a quote or anything else: let the text reader decide
+      id = id * 10 + (c - 48);
+      digits++;
+    }
+    if (digits === 0 || wanted.has(id)) return false;
+    // A quote before the item id would shift the fields: only skip lines without one there.
+    const quote = data.indexOf(34, from);
+    return quote === -1 || quote >= i;
+  };
   const { start, end } = job.range!;
   const fd = fs.openSync(job.path, 'r');
   const block = Buffer.allocUnsafe(1 << 20);
@@ -93,6 +119,10 @@ function readRange(job: ReadJob, take: (line: string, lineNumber: number) => voi
     }
     let carry: Buffer = Buffer.alloc(0);
     let lineStart = position; // file offset of the next line's first byte
+    const skipped = () => {
+      physical++;
+      onSkip();
+    };
     const emit = (text: string) => {
       physical++;
       const line = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
@@ -126,7 +156,8 @@ function readRange(job: ReadJob, take: (line: string, lineNumber: number) => voi
           stop = true;
           break;
         }
-        emit(data.toString('utf8', i, nl));
+        if (pending === '' && skip(data, i, nl)) skipped();
+        else emit(data.toString('utf8', i, nl));
         lineStart += nl + 1 - i;
         i = nl + 1;
       }
