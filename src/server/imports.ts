@@ -150,9 +150,11 @@ export interface ImportStatus {
   createdAt: string;
   progress: { parts: number; partsDone: number; partsFailed: number; records: number; stored: number; rejected: number; done: number; total: number };
   issues: unknown[];
+  /** Issues found but not listed (each part keeps its first MAX_ISSUES_PER_PART). */
+  issuesOmitted: number;
   errors: string[];
   /** When finished: the summary (the same numbers) with the issues, as `immunoguide import` reports them. */
-  result: { records: number; inserted: number; rejected: number; issues: unknown[] } | null;
+  result: { records: number; inserted: number; rejected: number; issues: unknown[]; issuesOmitted: number } | null;
 }
 
 /** The import's state, derived from its parts. */
@@ -173,6 +175,7 @@ export function importStatus(parent: Job, unordered: Job[]): ImportStatus {
   const records = sum('records');
   const stored = sum('stored');
   const rejected = sum('rejected');
+  const issuesOmitted = sum('issuesTruncated');
   return {
     id: parent.id,
     kind: parent.kind,
@@ -181,8 +184,9 @@ export function importStatus(parent: Job, unordered: Job[]): ImportStatus {
     createdAt: parent.createdAt,
     progress: { parts: parts.length, partsDone: done.length, partsFailed: failed.length, records, stored, rejected, done: done.length, total: parts.length },
     issues,
+    issuesOmitted,
     errors: failed.map((p) => p.error ?? 'failed'),
-    result: status === 'succeeded' || status === 'failed' ? { records, inserted: stored, rejected, issues } : null,
+    result: status === 'succeeded' || status === 'failed' ? { records, inserted: stored, rejected, issues, issuesOmitted } : null,
   };
 }
 

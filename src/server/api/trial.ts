@@ -8,7 +8,8 @@
  * records the reason, notifies the sponsor and flags the patient as unblinded.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { assessPatient } from '../../clinical/assessment.ts';
+import { assessPatient, therapyFactsAt } from '../../clinical/assessment.ts';
+import { blindedKitView, planTherapy } from '../../clinical/therapy.ts';
 import type { SiteAnswer } from '../../clinical/eligibility.ts';
 import type { Database } from '../../store/db.ts';
 import type { JsonValue } from '../../trial/canonical.ts';
@@ -133,6 +134,37 @@ export const trialRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { d
       const allocation = unblinded ? await getUnblindedAllocation(db, trialId, patientId) : await getBlindedAllocation(db, trialId, patientId);
       if (!allocation) throw new HttpProblem(404, 'Not Found', `Patient ${patientId} is not randomised in trial ${trialId}.`);
       return allocation;
+    },
+  );
+
+  app.get(
+    '/api/trials/:trialId/patients/:patientId/kit-schedule',
+    {
+      // A patient's care plan: patient:read (the statistician, trial:read only, gets no patient data).
+      config: { permission: 'patient:read' },
+      schema: {
+        tags: ['trial'],
+        summary: "A randomised patient's blinded kit schedule: every administration (IV + SC from the kit) and the visits; identical for both arms",
+        params: patientTrialParams,
+      },
+    },
+    async (request) => {
+      const { trialId, patientId } = request.params as { trialId: string; patientId: string };
+      const at = new Date().toISOString();
+      const patient = await requirePatient(request, db, patientId, 'trial:kit-schedule:read');
+      await requireTrial(db, trialId);
+      const allocation = await getBlindedAllocation(db, trialId, patientId);
+      if (!allocation) throw new HttpProblem(404, 'Not Found', `Patient ${patientId} is not randomised in trial ${trialId}.`);
+      const measurements = toMeasurements(await listMeasurements(db, { patientId, to: new Date(Date.parse(at) + 1).toISOString() }));
+      // The plan is built without the arm (planTherapy's default) and only its blinded view leaves:
+      // blindedKitView is the same for the active and the placebo arm, so the answer cannot tell them apart.
+      // Treatment starts at randomisation (the allocation records no other start).
+      const plan = planTherapy({ className: allocation.immuneClass, start: allocation.randomisedAt, patient: therapyFactsAt(patient, measurements, at) });
+      if (!plan.ok) throw new HttpProblem(422, 'Unprocessable Content', plan.error.message);
+      // Without the safety warnings: they name the stratum's drug, which no answer under
+      // /api/trials gives a blinded role (the assessment carries them, with the therapy).
+      const { safetyWarnings: _warnings, ...kit } = blindedKitView(plan.value);
+      return kit;
     },
   );
 

@@ -10,7 +10,7 @@
 import type { ComponentChildren } from 'preact';
 import { unavailable } from '../api.ts';
 import { useApp } from '../context.ts';
-import { useApiCall } from '../hooks.ts';
+import { type Loadable, useApiCall } from '../hooks.ts';
 import { Failure, Loading, NotAvailable } from './States.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
 import type { Assessment, SafetyWarning, TherapyPlanResponse, Visit } from '../types.ts';
@@ -44,8 +44,8 @@ export function Warnings({ warnings }: { warnings: SafetyWarning[] }) {
   );
 }
 
-/** The blinded kit schedule (BlindedKitView of src/clinical/therapy/plan.ts). */
-interface BlindedKitSchedule {
+/** The blinded kit schedule (BlindedKitView of src/clinical/therapy/plan.ts, without the safety warnings). */
+export interface BlindedKitSchedule {
   ruleSet: { id: string; version: string };
   stratum: string;
   start: string;
@@ -69,43 +69,68 @@ interface CalendarModel {
   details?: ComponentChildren;
 }
 
-export function TherapySection({ patientId, assessment, at, enrolment }: { patientId: string; assessment: Assessment; at: string | null; enrolment: Enrolment }) {
+const KIT_ENDPOINT = 'GET /api/trials/{trialId}/patients/{patientId}/kit-schedule' as const;
+
+/**
+ * A randomised patient's blinded kit schedule (null when not randomised). Fetched once for the
+ * page: the calendar and the timeline's study-drug panel both read it.
+ */
+export function useKitSchedule(patientId: string, enrolment: Enrolment): Loadable<BlindedKitSchedule> | null {
+  const { api } = useApp();
+  const trialId = enrolment.state === 'enrolled' ? enrolment.trial.id : null;
+  const [kit] = useApiCall<BlindedKitSchedule>(
+    () =>
+      trialId === null || !api.has(KIT_ENDPOINT)
+        ? unavailable<BlindedKitSchedule>(KIT_ENDPOINT)
+        : api.get<BlindedKitSchedule>(`/api/trials/${encodeURIComponent(trialId)}/patients/${encodeURIComponent(patientId)}/kit-schedule`),
+    [patientId, trialId],
+  );
+  return trialId === null ? null : kit;
+}
+
+function kitCalendar(k: BlindedKitSchedule, kitNumber: string): CalendarModel {
+  return {
+    ruleSet: k.ruleSet,
+    start: k.start,
+    end: k.end,
+    doseCount: k.administrationCount,
+    doses: k.administrations.map((a) => ({ number: a.number, time: a.time, studyDay: a.studyDay, iv: `${a.iv.label} (${a.iv.volumeMl} mL)`, sc: `${a.sc.label} (${a.sc.volumeMl} mL)` })),
+    visits: k.visits,
+    caption: `Blinded kit ${kitNumber}: every dose is the kit's two components, one IV infusion and one SC injection.`,
+    startNote: '(from randomisation; blinded study medication)',
+    details: <p class="cell-sub">{k.note}</p>,
+  };
+}
+
+export function TherapySection({
+  patientId,
+  assessment,
+  at,
+  enrolment,
+  kit,
+}: {
+  patientId: string;
+  assessment: Assessment;
+  at: string | null;
+  enrolment: Enrolment;
+  /** useKitSchedule's answer: the calendar of a randomised patient. */
+  kit: Loadable<BlindedKitSchedule> | null;
+}) {
   const { api } = useApp();
   const therapy = assessment.therapy;
   const enrolled = enrolment.state === 'enrolled' ? enrolment : null;
   const planEndpoint = 'GET /api/patients/{patientId}/therapy-plan' as const;
-  const kitEndpoint = 'GET /api/trials/{trialId}/patients/{patientId}/kit-schedule' as const;
   const p = encodeURIComponent(patientId);
-  const [calendar] = useApiCall<CalendarModel>(async () => {
-    if (!therapy || enrolment.state === 'loading') return unavailable<CalendarModel>(planEndpoint);
-    if (enrolled) {
-      if (!api.has(kitEndpoint)) return unavailable<CalendarModel>(kitEndpoint);
-      const kit = await api.get<BlindedKitSchedule>(`/api/trials/${encodeURIComponent(enrolled.trial.id)}/patients/${p}/kit-schedule`);
-      if (!kit.ok) return kit;
-      const k = kit.data;
-      return {
-        ok: true,
-        status: kit.status,
-        data: {
-          ruleSet: k.ruleSet,
-          start: k.start,
-          end: k.end,
-          doseCount: k.administrationCount,
-          doses: k.administrations.map((a) => ({ number: a.number, time: a.time, studyDay: a.studyDay, iv: `${a.iv.label} (${a.iv.volumeMl} mL)`, sc: `${a.sc.label} (${a.sc.volumeMl} mL)` })),
-          visits: k.visits,
-          caption: `Blinded kit ${enrolled.allocation.kitNumber}: every dose is the kit's two components, one IV infusion and one SC injection.`,
-          startNote: '(from randomisation; blinded study medication)',
-          details: <p class="cell-sub">{k.note}</p>,
-        },
-      };
-    }
+  const [plan] = useApiCall<CalendarModel>(async () => {
+    // Never the open plan for a randomised patient (or before we know): see the file comment.
+    if (!therapy || enrolment.state === 'loading' || enrolled) return unavailable<CalendarModel>(planEndpoint);
     if (!api.has(planEndpoint)) return unavailable<CalendarModel>(planEndpoint);
-    const plan = await api.get<TherapyPlanResponse>(`/api/patients/${p}/therapy-plan`, { start: at ?? assessment.at, at: assessment.at });
-    if (!plan.ok) return plan;
-    const pl = plan.data.plan;
+    const answer = await api.get<TherapyPlanResponse>(`/api/patients/${p}/therapy-plan`, { start: at ?? assessment.at, at: assessment.at });
+    if (!answer.ok) return answer;
+    const pl = answer.data.plan;
     return {
       ok: true,
-      status: plan.status,
+      status: answer.status,
       data: {
         ruleSet: pl.ruleSet,
         start: pl.start,
@@ -129,6 +154,12 @@ export function TherapySection({ patientId, assessment, at, enrolment }: { patie
       },
     };
   }, [patientId, at, assessment.at, Boolean(therapy), enrolment.state, enrolled?.trial.id]);
+  const calendar: Loadable<CalendarModel> =
+    enrolled === null
+      ? plan
+      : kit === null || kit.state === 'loading'
+        ? { state: 'loading' }
+        : { state: 'done', result: kit.result.ok ? { ok: true, status: kit.result.status, data: kitCalendar(kit.result.data, enrolled.allocation.kitNumber) } : kit.result };
 
   return (
     <section aria-labelledby="therapy-h" class="therapy">

@@ -1,12 +1,13 @@
 /**
  * Time-aligned panels for one patient: ferritin, mHLA-DR (thresholds from the rule set), SOFA
- * total and components, vasopressors. One shared time frame, one width, one set of margins.
+ * total and components, vasopressors, the study drug's scheduled doses. One shared time frame,
+ * one width, one set of margins.
  * Each chart has a caption and its values as a table (for screen readers and for checking).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type * as ChartsApi from '../charts.ts';
-import type { BiomarkerPoint, InfusionRun, ThresholdLine, TimeFrame } from '../charts.ts';
+import type { BiomarkerPoint, DoseMark, InfusionRun, ThresholdLine, TimeFrame } from '../charts.ts';
 import { formatAgeHours, formatDateTime, formatShortDateTime, formatValue, unitLabel } from '../format.ts';
 import type { Classification, MeasurementRow, RuleSetsResponse, RuleThreshold, SofaDay } from '../types.ts';
 import { thresholdsOf } from '../types.ts';
@@ -112,18 +113,31 @@ function thresholdLines(input: 'ferritin' | 'hla_dr', classification: Classifica
   return { lines: [], source: null };
 }
 
+/**
+ * The study drug of a randomised patient: the blinded kit's scheduled doses (the server records
+ * no administration given, so the panel shows the schedule and says so), or why there are none.
+ */
+export type StudyDrug =
+  | { state: 'loading' }
+  | { state: 'unavailable'; endpoints: string[] }
+  | { state: 'not-enrolled' }
+  | { state: 'failed'; message: string }
+  | { state: 'scheduled'; trialId: string; kitNumber: string; doseCount: number; doses: DoseMark[] };
+
 export function Timeline({
   measurements,
   sofaDays,
   at,
   classification,
   ruleSets,
+  studyDrug = { state: 'not-enrolled' },
 }: {
   measurements: MeasurementRow[];
   sofaDays: SofaDay[] | null;
   at: string | null;
   classification: Classification | null;
   ruleSets: RuleSetsResponse | null;
+  studyDrug?: StudyDrug;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const width = useWidth(ref);
@@ -144,12 +158,16 @@ export function Timeline({
       rate: m.value,
     }));
   const days = sofaDays ?? [];
+  const atMs = at ? Date.parse(at) : Date.now();
+  // Doses due by the evaluation time; later ones are in the therapy calendar.
+  const dueDoses = studyDrug.state === 'scheduled' ? studyDrug.doses.filter((d) => d.time.getTime() <= atMs) : [];
 
   const times: number[] = [
     ...ferritin.map((p) => p.time.getTime()),
     ...hlaDr.map((p) => p.time.getTime()),
     ...runs.flatMap((r) => [r.start.getTime(), r.end.getTime()]),
     ...days.flatMap((d) => [Date.parse(d.start), Date.parse(d.end)]),
+    ...dueDoses.map((d) => d.time.getTime()),
   ];
   if (times.length === 0) {
     return (
@@ -160,7 +178,6 @@ export function Timeline({
   }
   const first = Math.min(...times);
   const last = Math.max(...times);
-  const atMs = at ? Date.parse(at) : Date.now();
   // Show the evaluation instant when it is near the data; otherwise say how far away it is.
   const includeAt = atMs >= last && atMs - last <= 2 * 24 * HOUR_MS;
   const end = includeAt ? atMs : last;
@@ -356,6 +373,64 @@ export function Timeline({
           <PlotMount deps={[key, runs.length]} draw={() => mod.vasopressorChart(frame, runs, 'Vasopressor infusion rates over time')} />
         ) : null}
       </ChartFigure>
+
+      <ChartFigure
+        id="chart-study-drug"
+        title="Study drug"
+        caption={studyDrugCaption(studyDrug, dueDoses.length / 2)}
+        table={
+          dueDoses.length ? (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Scheduled</th>
+                  <th scope="col">Route</th>
+                  <th scope="col">Dose</th>
+                </tr>
+              </thead>
+              <tbody>
+                {dueDoses.map((d) => (
+                  <tr>
+                    <td>{formatShortDateTime(d.time.toISOString())}</td>
+                    <td>{d.route}</td>
+                    <td>{d.label}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : undefined
+        }
+      >
+        {dueDoses.length && mod && studyDrug.state === 'scheduled' ? (
+          <PlotMount
+            deps={[key, dueDoses.length]}
+            draw={() =>
+              mod.administrationsChart(frame, dueDoses, `kit ${studyDrug.kitNumber}`, `Scheduled study-drug doses of blinded kit ${studyDrug.kitNumber}: ${dueDoses.length / 2} due by the evaluation time, each an IV infusion and an SC injection`)
+            }
+          />
+        ) : null}
+      </ChartFigure>
     </div>
   );
+}
+
+function studyDrugCaption(studyDrug: StudyDrug, due: number): ComponentChildren {
+  switch (studyDrug.state) {
+    case 'loading':
+      return 'Loading the kit schedule…';
+    case 'not-enrolled':
+      return 'Not randomised in a trial: no study drug scheduled.';
+    case 'unavailable':
+      return `Trial enrolment and kit schedule: not available on this server (${studyDrug.endpoints.join(', ')}).`;
+    case 'failed':
+      return `The kit schedule could not be loaded: ${studyDrug.message}`;
+    case 'scheduled':
+      return (
+        <>
+          Trial {studyDrug.trialId}, blinded kit {studyDrug.kitNumber}: {due} of {studyDrug.doseCount} scheduled doses due by the evaluation time, each
+          an IV infusion and an SC injection.{' '}
+          <strong>Scheduled times, not recorded administrations:</strong> this server does not record the doses given.
+        </>
+      );
+  }
 }

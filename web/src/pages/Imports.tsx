@@ -1,76 +1,87 @@
 /**
- * Imports: upload a file (FHIR R4 Bundle, FHIR Bulk NDJSON, CSV), follow the import job's
- * progress, read its error report. Uses POST /api/imports and GET /api/jobs/{jobId}; without
- * them the page says the feature is not available on this server.
+ * Imports: upload a file (FHIR R4 Bundle, FHIR Bulk NDJSON, measurement CSV), follow the import
+ * job until it ends, then read its summary and error report (each refused line with its number
+ * and the reason). POST /api/imports answers a job id at once; GET /api/jobs/{jobId} is polled
+ * for the job's progress (parts of whole lines, src/server/imports.ts). Without these endpoints
+ * the page says the feature is not available on this server.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { useApp } from '../context.ts';
+import { useApp, siteName } from '../context.ts';
 import { NotAvailable } from '../components/States.tsx';
 import type { ApiFailure } from '../api.ts';
 import { formatDateTime, plural } from '../format.ts';
 
-interface JobView {
+/** GET /api/jobs/{jobId} (ImportStatus of src/server/imports.ts). */
+export interface ImportJob {
   id: string;
-  kind?: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
-  progress?: Record<string, unknown>;
-  result?: Record<string, unknown> | null;
-  error?: string | null;
+  kind: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  fileName?: unknown;
   createdAt?: string;
-  finishedAt?: string | null;
+  progress: { parts: number; partsDone: number; partsFailed: number; records: number; stored: number; rejected: number; done: number; total: number };
+  issues: ImportIssue[];
+  /** Issues found beyond those listed (older servers omit it). */
+  issuesOmitted?: number;
+  /** Why parts failed (a part that could not be stored at all). */
+  errors: string[];
+  result: { records: number; inserted: number; rejected: number; issues: ImportIssue[]; issuesOmitted?: number } | null;
 }
 
-/** One problem with one record (ImportIssue of src/sources/import-format.ts). */
-interface ImportIssue {
-  severity?: 'error' | 'warning' | string;
-  code?: string;
-  diagnostics?: string;
-  message?: string;
-  location?: string[];
-  line?: number;
-  file?: string;
+/** One problem with one record, shaped like a FHIR OperationOutcome issue (src/sources/import-format.ts). */
+export interface ImportIssue {
+  severity: 'error' | 'warning';
+  code: string;
+  diagnostics: string;
+  /** ["line 12"], or ["line 1", "Bundle.entry[3].resource"], or ["part 2"]. */
+  location: string[];
+  file: string;
 }
 
 const FORMATS = [
   { value: '', label: 'Detect from the file' },
   { value: 'fhir', label: 'FHIR R4 (Bundle JSON or Bulk Data NDJSON)' },
-  { value: 'csv', label: 'Measurement CSV (one measurement per row)' },
+  { value: 'csv', label: 'Measurement CSV (patient_id,time,concept,value,unit)' },
 ];
 
-/** Summary numbers shown when the job reports them (ImportSummary of src/sources/ingest/run.ts). */
-const SUMMARY_FIELDS: Array<[string, string]> = [
-  ['records', 'records read'],
-  ['measurements', 'measurements'],
-  ['inserted', 'new measurements stored'],
-  ['duplicates', 'already stored (duplicates)'],
-  ['patients', 'patients'],
-  ['rejected', 'records rejected'],
-  ['errors', 'errors'],
-  ['warnings', 'warnings'],
-];
+/** OperationOutcome issue types in words. */
+const ISSUE_KIND: Record<string, string> = {
+  structure: 'malformed',
+  required: 'missing value',
+  value: 'invalid value',
+  'code-invalid': 'unknown code',
+  conflict: 'conflict',
+  informational: 'note',
+  invalid: 'invalid',
+  'not-supported': 'not supported',
+  'too-long': 'line too long',
+  incomplete: 'incomplete group',
+};
 
-function jobIdOf(body: unknown): string | null {
-  if (!body || typeof body !== 'object') return null;
-  const b = body as Record<string, unknown>;
-  if (typeof b.jobId === 'string') return b.jobId;
-  if (b.job && typeof b.job === 'object' && typeof (b.job as Record<string, unknown>).id === 'string') return (b.job as { id: string }).id;
-  if (typeof b.id === 'string') return b.id;
-  return null;
+const STATUS_TEXT: Record<ImportJob['status'], string> = {
+  queued: 'waiting for a worker',
+  running: 'importing',
+  succeeded: 'finished',
+  failed: 'failed',
+};
+
+/** The server reads the body by its content type: name the file's kind explicitly (an OS may call a CSV "application/vnd.ms-excel"). */
+function contentTypeOf(file: File, format: string): string {
+  const name = file.name.toLowerCase();
+  if (name.endsWith('.gz')) return 'application/gzip';
+  if (format === 'csv' || name.endsWith('.csv')) return 'text/csv';
+  if (name.endsWith('.ndjson')) return 'application/x-ndjson';
+  if (name.endsWith('.json')) return 'application/fhir+json';
+  return 'application/octet-stream';
 }
 
-function numberField(record: Record<string, unknown> | null | undefined, ...names: string[]): number | null {
-  for (const name of names) {
-    const v = record?.[name];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return null;
+/** The line number of an issue ("line 12" -> 12), or null for issues about a whole part or file. */
+export function issueLine(issue: ImportIssue): number | null {
+  const match = /^line (\d+)$/.exec(issue.location[0] ?? '');
+  return match ? Number(match[1]) : null;
 }
 
-function issuesOf(job: JobView): ImportIssue[] {
-  const source = (job.result?.issues ?? job.result?.errors ?? job.progress?.issues) as unknown;
-  if (!Array.isArray(source)) return [];
-  return source.map((e) => (typeof e === 'string' ? { message: e } : (e as ImportIssue)));
-}
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 2000;
 
 export function Imports() {
   const { api, sites, site } = useApp();
@@ -78,43 +89,59 @@ export function Imports() {
   const [file, setFile] = useState<File | null>(null);
   const [format, setFormat] = useState('');
   const [targetSite, setTargetSite] = useState(site ?? sites[0]?.id ?? '');
-  const [upload, setUpload] = useState<{ loaded: number; total: number } | null>(null);
+  const [upload, setUpload] = useState<{ loaded: number; total: number; done: boolean } | null>(null);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
-  const [job, setJob] = useState<JobView | null>(null);
+  const [job, setJob] = useState<ImportJob | null>(null);
   const timer = useRef<number | undefined>(undefined);
+  // The job being followed: an answer about an earlier job (a new upload started) is dropped.
+  const following = useRef<string | null>(null);
 
-  useEffect(() => () => window.clearTimeout(timer.current), []);
+  useEffect(
+    () => () => {
+      following.current = null;
+      window.clearTimeout(timer.current);
+    },
+    [],
+  );
 
-  const poll = async (id: string) => {
-    const result = await api.get<JobView | { job: JobView }>(`/api/jobs/${encodeURIComponent(id)}`);
+  const poll = async (id: string, delay: number) => {
+    const result = await api.get<ImportJob>(`/api/jobs/${encodeURIComponent(id)}`);
+    if (following.current !== id) return;
     if (!result.ok) {
       setFailure(result.error);
       return;
     }
-    const view = 'job' in result.data ? result.data.job : result.data;
-    setJob(view);
-    if (view.status === 'queued' || view.status === 'running') timer.current = window.setTimeout(() => void poll(id), 1000);
+    setJob(result.data);
+    if (result.data.status === 'queued' || result.data.status === 'running') {
+      timer.current = window.setTimeout(() => void poll(id, Math.min(MAX_POLL_MS, delay * 1.5)), delay);
+    }
   };
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (!file) return;
+    if (!file || !targetSite) return;
+    window.clearTimeout(timer.current);
+    following.current = null;
     setFailure(null);
     setJob(null);
-    setUpload({ loaded: 0, total: file.size });
-    const path = `/api/imports?${new URLSearchParams({ site: targetSite, filename: file.name, ...(format ? { format } : {}) }).toString()}`;
-    const result = await api.upload<unknown>(path, file, file.type || 'application/octet-stream', (loaded, total) => setUpload({ loaded, total }));
+    setUpload({ loaded: 0, total: file.size, done: false });
+    const query = new URLSearchParams({ site: targetSite, filename: file.name.slice(0, 200), ...(format ? { format } : {}) });
+    const result = await api.upload<{ jobId?: string }>(`/api/imports?${query.toString()}`, file, contentTypeOf(file, format), (loaded, total) =>
+      setUpload({ loaded, total, done: false }),
+    );
     if (!result.ok) {
+      setUpload(null);
       setFailure(result.error);
       return;
     }
-    setUpload({ loaded: file.size, total: file.size });
-    const id = jobIdOf(result.data);
-    if (!id) {
+    setUpload({ loaded: file.size, total: file.size, done: true });
+    const id = result.data?.jobId;
+    if (typeof id !== 'string') {
       setFailure({ kind: 'server', status: result.status, message: 'The server accepted the file but named no import job to follow.' });
       return;
     }
-    void poll(id);
+    following.current = id;
+    void poll(id, FIRST_POLL_MS);
   };
 
   if (missing.length > 0) {
@@ -126,19 +153,25 @@ export function Imports() {
     );
   }
 
-  // Progress in bytes of input when the job reports them (ImportProgress), else in records.
-  const done = numberField(job?.progress, 'bytesRead', 'processed', 'done');
-  const total = numberField(job?.progress, 'totalBytes', 'total', 'expected');
-  const records = numberField(job?.progress, 'records');
-  const issues = job ? issuesOf(job) : [];
-  const omitted = numberField(job?.result, 'issuesOmitted') ?? 0;
+  const busy = (upload !== null && !upload.done) || (job !== null && (job.status === 'queued' || job.status === 'running'));
   return (
     <section class="imports">
       <h1 tabIndex={-1}>Imports</h1>
-      <form class="import-form" onSubmit={submit}>
+      <p class="muted">
+        Laboratory results, vital signs and infusions from a FHIR R4 export or the measurement CSV. Bad records never stop an import: each
+        one is listed below with its line and the reason, and every good record is stored. Importing the same file again stores nothing
+        twice.
+      </p>
+      <form class="import-form" onSubmit={submit} aria-label="Upload a file to import">
         <label>
           File
-          <input type="file" accept=".json,.ndjson,.csv,.txt,application/json,text/csv" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+          <input
+            type="file"
+            name="import-file"
+            accept=".json,.ndjson,.csv,.gz,.txt,application/json,application/fhir+json,text/csv"
+            required
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+          />
         </label>
         <label>
           Format
@@ -149,103 +182,140 @@ export function Imports() {
           </select>
         </label>
         <label>
-          Site
+          Site of the data
           <select value={targetSite} onChange={(e) => setTargetSite(e.currentTarget.value)}>
             {sites.map((s) => (
               <option value={s.id}>{s.name}</option>
             ))}
           </select>
         </label>
-        <button type="submit" disabled={!file || (job !== null && (job.status === 'queued' || job.status === 'running'))}>
+        <button type="submit" disabled={!file || !targetSite || busy}>
           Upload and import
         </button>
       </form>
 
-      {upload ? (
+      {upload && !upload.done ? (
         <div class="progress-block">
-          <label>
-            Upload: {Math.round((100 * upload.loaded) / Math.max(1, upload.total))}%
-            <progress max={upload.total} value={upload.loaded} />
-          </label>
+          <label for="upload-progress">Upload: {Math.round((100 * upload.loaded) / Math.max(1, upload.total))}%</label>
+          <progress id="upload-progress" max={Math.max(1, upload.total)} value={upload.loaded} />
         </div>
       ) : null}
 
-      {job ? (
-        <section class="job" aria-live="polite" aria-labelledby="job-h">
-          <h2 id="job-h">
-            Import job {job.id}: {job.status}
-          </h2>
-          <label>
-            Progress
-            {done !== null && total !== null && total > 0 ? `: ${Math.round((100 * done) / total)}%` : ''}
-            {records !== null ? ` (${plural(records, 'record')} read)` : ''}
-            {total !== null && done !== null ? <progress max={total} value={done} /> : job.status === 'succeeded' || job.status === 'failed' ? <progress max={1} value={1} /> : <progress />}
-          </label>
-          {job.result ? (
-            <dl class="import-summary">
-              {SUMMARY_FIELDS.filter(([key]) => typeof job.result?.[key] === 'number').map(([key, label]) => (
-                <>
-                  <dt>{label}</dt>
-                  <dd>{String(job.result?.[key])}</dd>
-                </>
-              ))}
-            </dl>
-          ) : null}
-          {job.finishedAt ? <p>Finished {formatDateTime(job.finishedAt)}.</p> : null}
-          {job.error ? (
-            <p class="state state-error" role="alert">
-              {job.error}
-            </p>
-          ) : null}
-          {issues.length > 0 ? (
-            <section class="error-report" aria-labelledby="errors-h">
-              <h3 id="errors-h">
-                Error report: {plural(issues.length, 'issue')}
-                {omitted > 0 ? ` (and ${omitted} more not listed)` : ''}
-              </h3>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Severity</th>
-                      <th scope="col">File</th>
-                      <th scope="col">Where</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Why</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {issues.map((e) => (
-                      <tr>
-                        <td>
-                          <span class={`sev sev-${e.severity === 'error' ? 'warning' : 'advisory'}`}>{e.severity ?? 'error'}</span>
-                        </td>
-                        <td>{e.file ?? '—'}</td>
-                        <td>{e.location?.join(' › ') ?? (e.line !== undefined ? `line ${e.line}` : '—')}</td>
-                        <td>{e.code ?? '—'}</td>
-                        <td>{e.diagnostics ?? e.message ?? '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </section>
-          ) : job.status === 'succeeded' ? (
-            <p>No record was refused.</p>
-          ) : null}
-          {job.result ? (
-            <details>
-              <summary>Full job result</summary>
-              <pre>{JSON.stringify(job.result, null, 2)}</pre>
-            </details>
-          ) : null}
-        </section>
-      ) : null}
+      {job ? <JobReport job={job} siteLabel={siteName(sites, targetSite)} /> : upload?.done && !failure ? <p role="status">Upload complete: starting the import…</p> : null}
+
       {failure ? (
         <p class="state state-error" role="alert">
-          {failure.kind === 'unavailable' ? `This server does not offer ${failure.endpoint}.` : failure.message}
+          {failure.kind === 'unavailable' ? `This server does not offer ${failure.endpoint}.` : `Not imported: ${failure.message}`}
         </p>
       ) : null}
+    </section>
+  );
+}
+
+function JobReport({ job, siteLabel }: { job: ImportJob; siteLabel: string }) {
+  const finished = job.status === 'succeeded' || job.status === 'failed';
+  const p = job.progress;
+  const issues = [...(job.result?.issues ?? job.issues ?? [])].sort((a, b) => (issueLine(a) ?? 0) - (issueLine(b) ?? 0));
+  const errors = issues.filter((i) => i.severity === 'error').length;
+  const warnings = issues.length - errors;
+  const omitted = job.result?.issuesOmitted ?? job.issuesOmitted ?? 0;
+  const fileName = typeof job.fileName === 'string' ? job.fileName : 'the file';
+  // Parts are chunks of whole lines; the bar moves as parts are stored (one part for a small file).
+  const percent = p.total > 0 ? Math.round((100 * (p.partsDone + p.partsFailed)) / p.total) : finished ? 100 : 0;
+  return (
+    <section class="job" aria-labelledby="job-h" data-job-id={job.id} data-job-status={job.status}>
+      <h2 id="job-h">
+        Import of {fileName} into {siteLabel}: {STATUS_TEXT[job.status] ?? job.status}
+      </h2>
+      <div class="progress-block">
+        <label for="import-progress">Import progress</label>
+        <progress
+          id="import-progress"
+          max={Math.max(1, p.total)}
+          value={finished ? Math.max(1, p.total) : p.partsDone + p.partsFailed}
+          aria-valuetext={`${percent}%: ${p.partsDone + p.partsFailed} of ${plural(p.total, 'part')} done, ${plural(p.records, 'record')} read`}
+        />
+        <p class="cell-sub" role="status" aria-live="polite">
+          {finished
+            ? `Import ${STATUS_TEXT[job.status]}: ${plural(p.records, 'record')} read.`
+            : `${percent}%: ${p.partsDone + p.partsFailed} of ${plural(p.total, 'part')} done, ${plural(p.records, 'record')} read so far.`}
+        </p>
+      </div>
+      {job.result ? (
+        <dl class="import-summary">
+          <dt>records read</dt>
+          <dd data-summary="records">{job.result.records.toLocaleString('en-GB')}</dd>
+          <dt>new measurements stored</dt>
+          <dd data-summary="inserted">{job.result.inserted.toLocaleString('en-GB')}</dd>
+          <dt>records rejected</dt>
+          <dd data-summary="rejected">{job.result.rejected.toLocaleString('en-GB')}</dd>
+          <dt>issues</dt>
+          <dd data-summary="issues">
+            {plural(errors, 'error')}, {plural(warnings, 'warning')}
+            {omitted > 0 ? ` (and ${omitted.toLocaleString('en-GB')} more not listed)` : ''}
+          </dd>
+        </dl>
+      ) : null}
+      {job.createdAt ? <p class="cell-sub">Uploaded {formatDateTime(job.createdAt)}.</p> : null}
+      {job.errors.length > 0 ? (
+        <div class="state state-error" role="alert">
+          <p>
+            {plural(job.errors.length, 'part')} of the file could not be imported at all (the rest was): {job.errors.join('; ')}
+          </p>
+        </div>
+      ) : null}
+      {finished && job.result && job.result.rejected === 0 && errors === 0 && job.errors.length === 0 ? (
+        <p class="state state-done">
+          <span aria-hidden="true">✓ </span>Every record was read; no record was refused.
+        </p>
+      ) : null}
+      {issues.length > 0 ? <IssueTable issues={issues} fileName={fileName} omitted={omitted} /> : null}
+    </section>
+  );
+}
+
+function IssueTable({ issues, fileName, omitted }: { issues: ImportIssue[]; fileName: string; omitted: number }) {
+  return (
+    <section class="error-report" aria-labelledby="errors-h">
+      <h3 id="errors-h">Error report</h3>
+      <div class="table-wrap">
+        <table class="import-issues" data-issues={issues.length}>
+          <caption>
+            {plural(issues.length, 'issue')} in {fileName}
+            {omitted > 0 ? ` (the first ones; ${omitted.toLocaleString('en-GB')} more were found)` : ''}. Errors refuse the record;
+            warnings keep it.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Severity</th>
+              <th scope="col">Problem</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {issues.map((issue) => {
+              const line = issueLine(issue);
+              return (
+                <tr data-line={line ?? undefined}>
+                  <th scope="row">{line !== null ? line : issue.location[0] ?? '—'}</th>
+                  <td>
+                    <span class={`sev sev-${issue.severity === 'error' ? 'warning' : 'advisory'}`}>
+                      <span aria-hidden="true">{issue.severity === 'error' ? '✗ ' : 'ℹ '}</span>
+                      {issue.severity}
+                    </span>
+                  </td>
+                  <td>{ISSUE_KIND[issue.code] ?? issue.code}</td>
+                  <td class="issue-reason">
+                    {issue.diagnostics}
+                    {issue.location.length > 1 ? <div class="cell-sub">at {issue.location.slice(1).join(' › ')}</div> : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

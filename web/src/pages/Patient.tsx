@@ -1,7 +1,8 @@
 /**
  * One patient: the immune class explained in plain words (with the rule set, its version and
  * sources), data gaps called out, time-aligned charts (ferritin and mHLA-DR with the rule set's
- * thresholds, SOFA total and components, vasopressors), the therapy calendar with its safety
+ * thresholds, SOFA total and components, vasopressors, the study drug's scheduled doses), the
+ * therapy calendar with its safety
  * warnings, and the Sepsis-3 and eligibility reasoning. Everything comes from the API; a missing
  * endpoint shows "not available", never an invented value.
  */
@@ -11,11 +12,14 @@ import { ClassBadge } from '../components/ClassBadge.tsx';
 import { Failure, Loading, NotAvailable } from '../components/States.tsx';
 import { AsOfBanner, AsOfControl } from '../components/AsOf.tsx';
 import { Timeline } from '../components/Timeline.tsx';
-import { TherapySection } from '../components/Therapy.tsx';
+import { TherapySection, useKitSchedule } from '../components/Therapy.tsx';
 import { Explanation } from '../components/Explanation.tsx';
 import { type Enrolment, EnrolmentBox, useEnrolment } from '../components/Enrolment.tsx';
 import { ageYears, formatDate, formatDateTime } from '../format.ts';
 import type { AssessmentResponse, MeasurementRow, Patient, RuleSetsResponse } from '../types.ts';
+import type { Loadable } from '../hooks.ts';
+import type { BlindedKitSchedule } from '../components/Therapy.tsx';
+import type { StudyDrug } from '../components/Timeline.tsx';
 
 const CHART_CONCEPTS = ['ferritin', 'hla_dr', 'hla_dr_percent', 'norepinephrine', 'epinephrine', 'dopamine', 'dobutamine'];
 
@@ -46,6 +50,7 @@ export function PatientPage({ patientId }: { patientId: string }) {
   );
 
   const enrolment = useEnrolment(patientId);
+  const kit = useKitSchedule(patientId, enrolment);
 
   if (patient.state === 'loading') return <Loading what={`patient ${patientId}`} />;
   if (!patient.result.ok) {
@@ -97,10 +102,11 @@ export function PatientPage({ patientId }: { patientId: string }) {
             at={assessed?.at ?? at}
             classification={assessed?.classification ?? null}
             ruleSets={rules}
+            studyDrug={studyDrugOf(enrolment, kit)}
           />
         )}
       </section>
-      {assessed ? <TherapySection patientId={patientId} assessment={assessed} at={at} enrolment={enrolment} /> : null}
+      {assessed ? <TherapySection patientId={patientId} assessment={assessed} at={at} enrolment={enrolment} kit={kit} /> : null}
       {assessed ? <Reasoning assessment={assessed} /> : null}
     </article>
   );
@@ -268,4 +274,26 @@ function Reasoning({ assessment }: { assessment: AssessmentResponse['assessment'
       </div>
     </section>
   );
+}
+
+/** What the timeline's study-drug panel can show: the blinded kit's scheduled doses, or why there are none. */
+function studyDrugOf(enrolment: Enrolment, kit: Loadable<BlindedKitSchedule> | null): StudyDrug {
+  if (enrolment.state === 'loading') return { state: 'loading' };
+  if (enrolment.state === 'unavailable') return { state: 'unavailable', endpoints: ['GET /api/trials/{trialId}/patients/{patientId}/allocation'] };
+  if (enrolment.state === 'none') return { state: 'not-enrolled' };
+  if (kit === null || kit.state === 'loading') return { state: 'loading' };
+  if (!kit.result.ok) {
+    return kit.result.error.kind === 'unavailable' ? { state: 'unavailable', endpoints: [kit.result.error.endpoint] } : { state: 'failed', message: kit.result.error.message };
+  }
+  const k = kit.result.data;
+  return {
+    state: 'scheduled',
+    trialId: enrolment.trial.id,
+    kitNumber: enrolment.allocation.kitNumber,
+    doseCount: k.administrationCount,
+    doses: k.administrations.flatMap((a) => [
+      { time: new Date(a.time), route: 'IV', label: `#${a.number} ${a.iv.label}` },
+      { time: new Date(a.time), route: 'SC', label: `#${a.number} ${a.sc.label}` },
+    ]),
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * Trial desk (src/server/api/trial.ts): enrolment by site and stratum, the screening log,
- * randomisation with the evidence shown before confirming (investigators), kit dispensation
+ * Trial desk (src/server/api/trial.ts): enrolment by site and stratum, the screening log (and
+ * recording a screening outcome), randomisation with the evidence shown before confirming (investigators), kit dispensation
  * (pharmacists), emergency unblinding (investigators) and audit-chain verification (monitors,
  * statisticians, admins). Each block appears for the roles that may use it and only when the
  * server offers its endpoint.
@@ -8,10 +8,11 @@
  * Blinding: the page shows an arm only where the server sent one (the pharmacist's unblinded
  * view, or the answer to an emergency unblinding). Blinded roles' answers have no arm field.
  */
+import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { type ApiFailure, unavailable } from '../api.ts';
 import { useApp, siteName } from '../context.ts';
-import { useApiCall } from '../hooks.ts';
+import { type Loadable, useApiCall } from '../hooks.ts';
 import { ClassBadge, classLabel } from '../components/ClassBadge.tsx';
 import { Failure, Loading, NotAvailable } from '../components/States.tsx';
 import { conceptLabel } from '../components/Explanation.tsx';
@@ -108,6 +109,12 @@ function TrialPanels({ trial, roles }: { trial: TrialSummary; roles: readonly st
   };
   const rows = allocations.state === 'done' && allocations.result.ok ? allocations.result.data.allocations : null;
   const view = allocations.state === 'done' && allocations.result.ok ? allocations.result.data.view : null;
+  // The investigator's patients (candidates to screen and randomise); other roles do not need them.
+  const investigator = has(roles, 'investigator');
+  const [census] = useApiCall<CensusResponse | null>(
+    () => (investigator ? api.get<CensusResponse>('/api/census') : Promise.resolve({ ok: true as const, data: null, status: 200 })),
+    [investigator],
+  );
 
   return (
     <>
@@ -120,11 +127,17 @@ function TrialPanels({ trial, roles }: { trial: TrialSummary; roles: readonly st
       </p>
       {allocations.state === 'loading' ? <Loading what="allocations" /> : !allocations.result.ok ? <Failure error={allocations.result.error} what="the allocations" /> : null}
       {rows ? <Enrolment allocations={rows} screening={screening.state === 'done' && screening.result.ok ? screening.result.data.entries : null} /> : null}
-      {has(roles, 'investigator') && rows ? <Randomise trialId={trial.id} allocations={rows} onDone={reload} /> : null}
+      {investigator && rows ? <Randomise trialId={trial.id} allocations={rows} census={census} onDone={reload} /> : null}
       {has(roles, 'pharmacist') && rows ? <Dispense trialId={trial.id} allocations={rows} onDone={reload} /> : null}
       {has(roles, 'investigator') && rows ? <Unblind trialId={trial.id} allocations={rows} onDone={reload} /> : null}
       {has(roles, 'monitor', 'statistician', 'admin') ? <AuditVerify trialId={trial.id} /> : null}
-      {screening.state === 'done' && screening.result.ok ? <ScreeningLog entries={screening.result.data.entries} /> : null}
+      {screening.state === 'done' && screening.result.ok ? (
+        <ScreeningLog entries={screening.result.data.entries}>
+          {investigator && api.has('POST /api/trials/{trialId}/patients/{patientId}/screening') ? (
+            <RecordScreening trialId={trial.id} census={census} onDone={reloadScreening} />
+          ) : null}
+        </ScreeningLog>
+      ) : null}
     </>
   );
 }
@@ -177,16 +190,18 @@ function Enrolment({ allocations, screening }: { allocations: AllocationRow[]; s
   );
 }
 
-function ScreeningLog({ entries }: { entries: ScreeningEntry[] }) {
+function ScreeningLog({ entries, children }: { entries: ScreeningEntry[]; children?: ComponentChildren }) {
   const { sites } = useApp();
   return (
     <section aria-labelledby="screening-h">
       <h2 id="screening-h">Screening log</h2>
+      {children}
       {entries.length === 0 ? (
         <p>No screening entry yet.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="screening-log" data-entries={entries.length}>
+            <caption>Newest first. Randomisations and withdrawals are entered by their own services.</caption>
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -216,17 +231,89 @@ function ScreeningLog({ entries }: { entries: ScreeningEntry[] }) {
   );
 }
 
+const SCREENING_OUTCOMES = [
+  { value: 'screened', label: 'Screened', help: 'assessed, nothing decided yet (e.g. waiting for mHLA-DR)' },
+  { value: 'not-eligible', label: 'Not eligible', help: 'an inclusion criterion not met or an exclusion present: give the reasons' },
+  { value: 'unclassified', label: 'Unclassified', help: 'neither MALS nor immunoparalysis: no targeted therapy' },
+] as const;
+
+/** An investigator records a screening outcome (randomisations are logged by the randomisation itself). */
+function RecordScreening({ trialId, census, onDone }: { trialId: string; census: Loadable<CensusResponse | null>; onDone: () => void }) {
+  const { api } = useApp();
+  const [patientId, setPatientId] = useState('');
+  const [outcome, setOutcome] = useState<(typeof SCREENING_OUTCOMES)[number]['value']>('screened');
+  const [reasons, setReasons] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const rows = census.state === 'done' && census.result.ok && census.result.data ? census.result.data.rows.filter((r) => !r.deceased) : [];
+  const reasonList = reasons
+    .split('\n')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    const answer = await api.post<null>(`/api/trials/${encodeURIComponent(trialId)}/patients/${encodeURIComponent(patientId)}/screening`, {
+      outcome,
+      ...(reasonList.length ? { reasons: reasonList } : {}),
+    });
+    setBusy(false);
+    if (answer.ok) {
+      setResult({ ok: true, message: `Recorded: ${patientId} ${outcome}${reasonList.length ? ` (${reasonList.join('; ')})` : ''}.` });
+      setReasons('');
+      onDone();
+    } else setResult({ ok: false, message: problemText(answer.error) });
+  };
+  return (
+    <form class="desk-block screening-form" onSubmit={submit} aria-labelledby="screening-form-h">
+      <h3 id="screening-form-h">Record a screening outcome</h3>
+      {census.state === 'loading' ? <Loading what="patients" /> : census.state === 'done' && !census.result.ok ? <Failure error={census.result.error} what="the patients" level={4} /> : null}
+      <label>
+        Patient{' '}
+        <select name="screening-patient" value={patientId} onChange={(e) => setPatientId(e.currentTarget.value)}>
+          <option value="">Choose a patient…</option>
+          {rows.map((r) => (
+            <option value={r.patientId}>
+              {r.patientId} · {classLabel(r.immuneClass)} · {r.eligibility ?? 'eligibility unknown'}
+            </option>
+          ))}
+        </select>
+      </label>
+      <fieldset class="screening-outcome">
+        <legend>Outcome</legend>
+        {SCREENING_OUTCOMES.map((o) => (
+          <label>
+            <input type="radio" name="screening-outcome" checked={outcome === o.value} onChange={() => setOutcome(o.value)} /> {o.label}{' '}
+            <span class="cell-sub">({o.help})</span>
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Reasons (one per line{outcome === 'not-eligible' ? '; at least one' : ', optional'})
+        <textarea name="screening-reasons" rows={2} value={reasons} onInput={(e) => setReasons(e.currentTarget.value)} />
+      </label>
+      <button type="submit" disabled={!patientId || busy || (outcome === 'not-eligible' && reasonList.length === 0)}>
+        Record screening outcome
+      </button>
+      {result ? (
+        <p class={result.ok ? 'done' : 'state-error'} role="status">
+          {result.ok ? '✓ ' : '✗ '}
+          {result.message}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
 // --- randomisation -------------------------------------------------------------------------------
 
 type Answer = 'present' | 'absent' | null;
 
-function Randomise({ trialId, allocations, onDone }: { trialId: string; allocations: AllocationRow[]; onDone: () => void }) {
-  const { api } = useApp();
+function Randomise({ trialId, allocations, census, onDone }: { trialId: string; allocations: AllocationRow[]; census: Loadable<CensusResponse | null>; onDone: () => void }) {
   const randomised = useMemo(() => new Set(allocations.map((a) => a.patientId)), [allocations]);
-  const [census] = useApiCall(() => api.get<CensusResponse>('/api/census'), []);
   const [patientId, setPatientId] = useState('');
   const candidates =
-    census.state === 'done' && census.result.ok
+    census.state === 'done' && census.result.ok && census.result.data
       ? census.result.data.rows.filter(
           (r) => (r.immuneClass === 'MALS' || r.immuneClass === 'immunoparalysis') && r.eligibility !== 'not-eligible' && !r.deceased && !randomised.has(r.patientId),
         )
@@ -488,22 +575,30 @@ function Dispense({ trialId, allocations, onDone }: { trialId: string; allocatio
 
 // --- emergency unblinding (investigator) -----------------------------------------------------------
 
+/** The recorded request (UnblindingEvent of src/store/trial.ts). */
+interface UnblindingEvent {
+  id: number;
+  reason: string;
+  requestedBy: string;
+  at: string;
+}
+
 function Unblind({ trialId, allocations, onDone }: { trialId: string; allocations: AllocationRow[]; onDone: () => void }) {
   const { api } = useApp();
   const [patientId, setPatientId] = useState('');
   const [reason, setReason] = useState('');
   const [understood, setUnderstood] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<{ ok: true; allocation: UnblindedAllocation } | { ok: false; message: string } | null>(null);
+  const [outcome, setOutcome] = useState<{ ok: true; allocation: UnblindedAllocation; event: UnblindingEvent } | { ok: false; message: string } | null>(null);
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
-    const result = await api.post<{ allocation: UnblindedAllocation }>(
+    const result = await api.post<{ allocation: UnblindedAllocation; event: UnblindingEvent }>(
       `/api/trials/${encodeURIComponent(trialId)}/patients/${encodeURIComponent(patientId)}/unblind`,
       { reason: reason.trim() },
     );
     setBusy(false);
-    setOutcome(result.ok ? { ok: true, allocation: result.data.allocation } : { ok: false, message: problemText(result.error) });
+    setOutcome(result.ok ? { ok: true, allocation: result.data.allocation, event: result.data.event } : { ok: false, message: problemText(result.error) });
     if (result.ok) onDone();
   };
   return (
@@ -520,12 +615,16 @@ function Unblind({ trialId, allocations, onDone }: { trialId: string; allocation
             Arm: <strong>{outcome.allocation.arm.label}</strong>. Kit {outcome.allocation.kitNumber}: IV {outcome.allocation.kitContents.iv.contents}; SC{' '}
             {outcome.allocation.kitContents.sc.contents}.
           </p>
+          <p class="cell-sub">
+            Recorded {formatDateTime(outcome.event.at)} by {outcome.event.requestedBy}, reason: “{outcome.event.reason}”. The sponsor is notified and the
+            audit chain has the entry; the patient's other pages stay blinded.
+          </p>
         </div>
       ) : (
         <form onSubmit={submit} class="unblind-form">
           <label>
             Patient{' '}
-            <select value={patientId} onChange={(e) => setPatientId(e.currentTarget.value)}>
+            <select name="unblind-patient" value={patientId} onChange={(e) => setPatientId(e.currentTarget.value)}>
               <option value="">Choose a randomised patient…</option>
               {allocations.map((a) => (
                 <option value={a.patientId}>
