@@ -4,8 +4,9 @@
  * bench/web: the ICU census of 500 patients in headless Chromium. Target: interactive in < 1 s
  * after navigation.
  *
- * Setup: a temporary embedded database seeded with a 500-patient synthetic cohort (3 sites) and
- * the demo users, served by `immunoguide serve` as a child process (as `npm start` runs it).
+ * Setup: a temporary embedded database seeded with a 500-patient synthetic cohort (3 sites)
+ * admitted over the last nine days (so every census row has data to assess) and the demo users,
+ * served by `immunoguide serve` as a child process (as `npm start` runs it).
  * Each run opens /census in a fresh page of a signed-in session and measures, in the page:
  *  - ready: navigation start -> the census table rendered with all 500 rows (the app marks the
  *    table data-state="ready" when it renders the server's answer);
@@ -44,7 +45,18 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-bench-web-'));
 console.error(`seeding ${PATIENTS} synthetic patients into ${dataDir} ...`);
 {
   const { db } = await openMigratedDatabase(loadConfig({ IMMUNOGUIDE_DATA_DIR: dataDir }));
-  const seeded = await seedDemoCohort(db, { patients: PATIENTS });
+  // A census "as of now", as `npm start` seeds its demo: admissions spread over the last nine
+  // days, up to ten days of data each, nothing in the future. (Seeded at the cohort's default
+  // dates, January to June 2026, no patient had data in the 10 days the census reads, and every
+  // row was an empty "indeterminate, no SOFA".)
+  const now = Date.now();
+  const hour = 3_600_000;
+  const seeded = await seedDemoCohort(db, {
+    patients: PATIENTS,
+    start: new Date(Math.floor((now - 9 * 24 * hour) / hour) * hour).toISOString(),
+    admissionSpacingHours: (9 * 24) / PATIENTS,
+    until: new Date(now).toISOString(),
+  });
   await seedDemoUsers(db);
   await db.close();
   console.error(`seeded ${seeded.patients} patients, ${seeded.measurements} measurements`);
@@ -61,6 +73,8 @@ interface Run {
   rows: number;
 }
 const runs: Run[] = [];
+/** What the census rows held (a census of empty rows would be a cheap one). */
+let content: { rows: number; withSofaTrend: number; classified: number; sepsis3Assessed: number } | undefined;
 try {
   const tokenResponse = await fetch(`${server.summary.url}/auth/token`, {
     method: 'POST',
@@ -118,6 +132,15 @@ try {
     console.error(`run ${run + 1}: ready ${readyMs.toFixed(0)} ms (/api/census ${apiMs.toFixed(0)} ms, render after it ${clientMs.toFixed(0)} ms), +search ${(after - before).toFixed(0)} ms`);
     await context.close();
   }
+  const census = (await (await fetch(`${server.summary.url}/api/census`, { headers: { authorization: `Bearer ${token.access_token}` } })).json()) as {
+    rows: Array<{ sofaTrend: unknown[]; immuneClass: string; sepsis3: boolean | null }>;
+  };
+  content = {
+    rows: census.rows.length,
+    withSofaTrend: census.rows.filter((r) => r.sofaTrend.length > 0).length,
+    classified: census.rows.filter((r) => r.immuneClass !== 'indeterminate').length,
+    sepsis3Assessed: census.rows.filter((r) => r.sepsis3 !== null).length,
+  };
 } finally {
   await browser.close();
   await server.stop();
@@ -135,6 +158,7 @@ const summary = {
   patients: PATIENTS,
   runs: RUNS,
   chromium: CHROMIUM_PATH,
+  content,
   cold: runs[0],
   warmMedian: {
     readyMs: median(warm.map((r) => r.readyMs)),

@@ -11,7 +11,8 @@
  */
 import { assessSepsis3, type Sepsis3Assessment } from './sepsis3.ts';
 import { type EligibilityResult, IMMUNOSEP_CRITERIA, type SiteAnswer, screenEligibility } from './eligibility.ts';
-import { IMMUNOSEP, classifyAt } from './immune/index.ts';
+import { IMMUNOSEP, classifyAt, ruleSetInputs } from './immune/index.ts';
+import { assertOnePatient } from './immune/samples.ts';
 import type { ImmuneClassification, ImmuneRuleSet } from './immune/types.ts';
 import { IMMUNOSEP_THERAPY_RULES, type Regimen, type SafetyAssessment, type TherapyPatientFacts, assessSafety, regimenFor } from './therapy.ts';
 import { DEFAULT_SOFA_PRESET, sofaDays } from './sofa/index.ts';
@@ -70,9 +71,25 @@ const LAB_VALIDITY_HOURS = 48;
 
 export function assessPatient(input: AssessmentInput): PatientAssessment {
   const atMs = Date.parse(input.at);
-  const measurements = input.measurements.filter((m) => Date.parse(m.time) <= atMs);
   const ruleSet = input.ruleSet ?? IMMUNOSEP;
-  const classification = classifyAt(measurements, input.at, ruleSet);
+  // One pass over the patient's measurements: those up to `at`, the newest of their times, and
+  // the samples of the rule set's own inputs (the classifier reads no other concept, and
+  // sifting them out once is much cheaper than letting it scan everything per input; the census
+  // runs this for hundreds of patients per request).
+  const classifierConcepts: ReadonlySet<string> = new Set(ruleSetInputs(ruleSet));
+  const measurements: Measurement[] = [];
+  const classifierInputs: Measurement[] = [];
+  let lastMs = Number.NEGATIVE_INFINITY;
+  for (const m of input.measurements) {
+    const ms = Date.parse(m.time);
+    if (!(ms <= atMs)) continue;
+    measurements.push(m);
+    if (ms > lastMs) lastMs = ms;
+    if (classifierConcepts.has(m.concept)) classifierInputs.push(m);
+  }
+  // The classifier refuses a mix of patients across all the measurements, not only its inputs.
+  assertOnePatient(measurements);
+  const classification = classifyAt(classifierInputs, input.at, ruleSet);
   const dataGaps: string[] = [];
 
   const evidenceTimes = classification.evidence.inputs.map((i) => Date.parse(i.time));
@@ -85,7 +102,6 @@ export function assessPatient(input: AssessmentInput): PatientAssessment {
   const sofaPreset = input.sofaPreset ?? DEFAULT_SOFA_PRESET;
   // Days run from the anchor to the last measurement (not to `at`: a patient whose data ended
   // months ago has no SOFA "today", and no empty days are invented up to now).
-  const lastMs = measurements.reduce((max, m) => Math.max(max, Date.parse(m.time)), Number.NEGATIVE_INFINITY);
   const computed =
     input.sofaDays ??
     (measurements.length === 0
@@ -161,10 +177,16 @@ function assessSepsis3Facts(measurements: readonly Measurement[], days: readonly
 export function latestValue(measurements: readonly Measurement[], concept: Measurement['concept'], at: IsoDateTime, maxAgeHours = LAB_VALIDITY_HOURS): number | null {
   const atMs = Date.parse(at);
   let best: Measurement | undefined;
+  let bestMs = Number.NEGATIVE_INFINITY;
   for (const m of measurements) {
+    // The concept first: parsing the time of every other measurement is most of the cost.
+    if (m.concept !== concept) continue;
     const ms = Date.parse(m.time);
-    if (m.concept !== concept || ms > atMs || atMs - ms > maxAgeHours * HOUR_MS) continue;
-    if (!best || ms >= Date.parse(best.time)) best = m;
+    if (ms > atMs || atMs - ms > maxAgeHours * HOUR_MS) continue;
+    if (!best || ms >= bestMs) {
+      best = m;
+      bestMs = ms;
+    }
   }
   return best?.value ?? null;
 }

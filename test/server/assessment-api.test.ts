@@ -2,6 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { syntheticCohort } from '../../src/sources/synthetic/cohort.ts';
 import { DEMO_SITES, seedDemoCohort } from '../../src/sources/synthetic/seed.ts';
+import { type CensusRow, censusRow } from '../../src/server/api/assessment.ts';
+import { ENGINE_CONCEPTS, toMeasurements } from '../../src/server/api/store-bridge.ts';
+import {
+  type MeasurementFacts,
+  insertMeasurements,
+  measurementFactsByPatient,
+  measurementsByPatient,
+  upsertPatient,
+  upsertSite,
+} from '../../src/store/repository.ts';
 import { type TestApp, buildTestApp } from '../support/app.ts';
 import { type TestDatabase, openTestDatabase, testBackends } from '../support/backends.ts';
 
@@ -42,6 +52,55 @@ for (const { backend, skip } of await testBackends()) {
         assert.equal(page.assessment.classification.class, row.immuneClass);
         assert.equal(page.assessment.sofa.today?.total ?? null, row.sofaToday);
       }
+    });
+
+    test('every census row is the patient page’s assessment, field for field (the census reads the store its own, faster way)', async () => {
+      const headers = await ctx.bearer(['clinician'], DEMO_SITES.map((s) => s.id));
+      // The cohort's second day and two times mid-course. (The census reads the last 10 days
+      // only; these times keep every patient's whole stay, from the cultures drawn before
+      // admission, inside them.)
+      for (const at of ['2026-01-06T09:30:00Z', AT, '2026-01-12T12:00:00Z']) {
+        const census = await ctx.app.inject({ method: 'GET', url: `/api/census?at=${at}`, headers });
+        assert.equal(census.statusCode, 200, census.body);
+        const rows = census.json().rows as CensusRow[];
+        assert.equal(rows.length, COHORT.patients);
+        for (const row of rows) {
+          const page = (await ctx.app.inject({ method: 'GET', url: `/api/patients/${row.patientId}/assessment?at=${at}`, headers })).json();
+          assert.deepEqual(row, censusRow(page.patient, page.assessment), `${row.patientId} at ${at}`);
+        }
+      }
+    });
+
+    test('the census query returns what the row query does, in the same order (intervals, sub-millisecond and pre-1970 times, odd text)', async () => {
+      await upsertSite(t.db, { id: 'edge', name: 'Edge cases' });
+      for (const id of ['EDGE-1', 'EDGE-2']) await upsertPatient(t.db, { id, siteId: 'edge', birthDate: null, sex: null, deceasedAt: null });
+      const base = { patientId: 'EDGE-1', unit: '10*3/uL', source: 'edge-test' };
+      await insertMeasurements(t.db, [
+        { ...base, concept: 'platelets', value: 151.5, effectiveStart: '2026-01-06T10:00:00.123456Z', recordId: 'a' },
+        // Same instant, concept and record order decide.
+        { ...base, concept: 'neutrophils', value: 0.1 + 0.2, effectiveStart: '2026-01-06T10:00:00.123Z', recordId: 'b "quoted", {braced}' },
+        { ...base, concept: 'platelets', value: 0, effectiveStart: '2026-01-06T10:00:00.123Z', recordId: 'c\\back\nslash ü' },
+        { ...base, concept: 'norepinephrine', unit: 'ug/kg/min', value: 0.12, effectiveStart: '2026-01-06T11:00:00Z', effectiveEnd: '2026-01-06T13:30:00.000999Z', recordId: 'd' },
+        { ...base, concept: 'platelets', value: 1e-7, effectiveStart: '1969-12-31T23:59:59.9995Z', recordId: 'e' },
+        { ...base, concept: 'not-a-concept', unit: '1', value: 1, effectiveStart: '2026-01-06T12:00:00Z', recordId: 'f' },
+      ]);
+      const ids = ['EDGE-1', 'EDGE-2', 'SYN-000001', 'SYN-000002', 'no-such-patient'];
+      for (const options of [{}, { concepts: ENGINE_CONCEPTS }, { from: '2026-01-06T00:00:00Z', to: '2026-01-06T11:00:00Z' }]) {
+        const rows = await measurementsByPatient(t.db, ids, options);
+        const facts = await measurementFactsByPatient(t.db, ids, options);
+        assert.deepEqual([...facts.keys()], [...rows.keys()]);
+        for (const [id, stored] of rows) {
+          const expected: MeasurementFacts[] = stored.map(({ id: _id, originalValue: _v, originalUnit: _u, ...fact }) => fact);
+          assert.deepEqual(facts.get(id), expected, `${id} ${JSON.stringify(options)}`);
+          assert.deepEqual(toMeasurements(facts.get(id)!), toMeasurements(stored));
+        }
+      }
+      const edge = (await measurementFactsByPatient(t.db, ['EDGE-1'])).get('EDGE-1')!;
+      assert.equal(edge[0]!.effectiveStart, '1969-12-31T23:59:59.999Z');
+      // Time to the microsecond (a is 456 us after b and c), then concept, then insertion.
+      assert.deepEqual(edge.map((m) => m.recordId[0]), ['e', 'b', 'c', 'a', 'd', 'f']);
+      assert.equal(edge.find((m) => m.recordId === 'd')!.effectiveEnd, '2026-01-06T13:30:00.000Z');
+      assert.deepEqual((await measurementFactsByPatient(t.db, ['EDGE-2'])).get('EDGE-2'), []);
     });
 
     test('a patient assessment explains itself: SOFA days with missing components, Sepsis-3, eligibility per criterion', async () => {

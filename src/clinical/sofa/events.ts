@@ -539,13 +539,19 @@ export function urineIntervals(patient: PreparedPatient): UrineInterval[] {
   return out;
 }
 
-function urineResult(volumeMl: number, coveredMs: number, parameters: SofaParameters): { mlPerDay: number; text: string } | null {
+/**
+ * The 24 h urine volume of `volumeMl` charted over `coveredMs`, or null outside the coverage
+ * range. `text` writes it in words; a function because most volumes never reach an explanation
+ * (every charting is scored, one per window wins) and writing exact decimals is the dear part.
+ */
+function urineResult(volumeMl: number, coveredMs: number, parameters: SofaParameters): { mlPerDay: number; text: () => string } | null {
   const { coverageHours, scaleTo24h } = parameters.urineOutput;
   if (coveredMs < coverageHours.min * HOUR_MS || coveredMs > coverageHours.max * HOUR_MS) return null;
   const hours = coveredMs / HOUR_MS;
-  if (!scaleTo24h) return { mlPerDay: decimalRound(volumeMl), text: `${formatExact(decimalRound(volumeMl))} mL charted over ${formatExact(decimalRound(hours))} h` };
+  const charted = () => `${formatExact(decimalRound(volumeMl))} mL charted over ${formatExact(decimalRound(hours))} h`;
+  if (!scaleTo24h) return { mlPerDay: decimalRound(volumeMl), text: charted };
   const mlPerDay = decimalRound((volumeMl * 24 * HOUR_MS) / coveredMs);
-  return { mlPerDay, text: `${formatExact(decimalRound(volumeMl))} mL charted over ${formatExact(decimalRound(hours))} h, scaled to 24 h: ${formatExact(mlPerDay)} mL` };
+  return { mlPerDay, text: () => `${charted()}, scaled to 24 h: ${formatExact(mlPerDay)} mL` };
 }
 
 /**
@@ -587,7 +593,7 @@ function rollingUrineEvents(patient: PreparedPatient, parameters: SofaParameters
       result: scoreUrineOutput(scored.mlPerDay, parameters.thresholds),
       kind: 1,
       severity: -scored.mlPerDay,
-      derivation: () => `${scored.text} (chartings ending ${formatInstant(t - lookbackMs)} to ${formatInstant(t)})`,
+      derivation: () => `${scored.text()} (chartings ending ${formatInstant(t - lookbackMs)} to ${formatInstant(t)})`,
       inputs,
     });
   }
@@ -702,7 +708,7 @@ export class UrineTotals {
       result: scoreUrineOutput(scored.mlPerDay, parameters.thresholds),
       kind: 1,
       severity: -scored.mlPerDay,
-      derivation: `${scored.text} within ${formatInstant(loMs)} to ${formatInstant(hiMs)}`,
+      derivation: () => `${scored.text()} within ${formatInstant(loMs)} to ${formatInstant(hiMs)}`,
       inputs,
     };
   }

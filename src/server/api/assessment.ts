@@ -7,12 +7,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { type PatientAssessment, ageInYears, assessPatient } from '../../clinical/assessment.ts';
 import type { Measurement } from '../../clinical/types.ts';
 import type { Database } from '../../store/db.ts';
-import { type Patient, firstMeasurementTimes, listMeasurements, listPatients, measurementsByPatient } from '../../store/repository.ts';
+import { type Patient, firstMeasurementTimes, listMeasurements, listPatients, measurementFactsByPatient } from '../../store/repository.ts';
 import { auditAccess, requirePatient } from '../access-audit.ts';
 import { principalOf } from '../auth/plugin.ts';
 import { evaluationTime, ruleSetOrProblem } from './clinical.ts';
 import { errorResponses } from './schemas.ts';
-import { toMeasurements } from './store-bridge.ts';
+import { ENGINE_CONCEPTS, toMeasurements } from './store-bridge.ts';
 
 /** How much history a census row needs: SOFA trend (7 days) and Sepsis-3 windows (72 h before). */
 const CENSUS_HISTORY_DAYS = 10;
@@ -96,24 +96,26 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
     async (request) => {
       const query = request.query as { at?: string; ruleSet?: string; site?: string };
       const at = evaluationTime(query.at);
-      ruleSetOrProblem(query.ruleSet);
+      const ruleSet = ruleSetOrProblem(query.ruleSet);
       const principal = principalOf(request);
       const sites = query.site === undefined ? principal.sites : principal.sites.filter((s) => s === query.site);
       const patients = await listPatients(db, sites);
       const atMs = Date.parse(at);
-      const grouped = await measurementsByPatient(
+      const grouped = await measurementFactsByPatient(
         db,
         patients.map((p) => p.id),
-        { from: new Date(atMs - CENSUS_HISTORY_DAYS * 86_400_000).toISOString(), to: new Date(atMs + 1).toISOString() },
+        { concepts: ENGINE_CONCEPTS, from: new Date(atMs - CENSUS_HISTORY_DAYS * 86_400_000).toISOString(), to: new Date(atMs + 1).toISOString() },
       );
       // SOFA day 1 starts at each patient's first measurement, as on the patient page.
       const anchors = await firstMeasurementTimes(db, patients.map((p) => p.id));
       auditAccess(request, { action: 'census:read', siteId: query.site ?? null, outcome: 'allowed' });
       return {
         at,
-        rows: patients.map((patient) =>
-          censusRow(patient, assess(patient, toMeasurements(grouped.get(patient.id) ?? []), at, query.ruleSet, anchors.get(patient.id))),
-        ),
+        rows: patients.map((patient) => {
+          const sofaStart = anchors.get(patient.id);
+          const measurements = toMeasurements(grouped.get(patient.id) ?? []);
+          return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
+        }),
       };
     },
   );

@@ -1,21 +1,35 @@
 /** Stored measurements as the clinical engine's canonical Measurement values. */
 import type { Concept, Measurement } from '../../clinical/types.ts';
 import { CONCEPT_UNITS } from '../../clinical/units.ts';
-import type { StoredMeasurement } from '../../store/repository.ts';
+import type { MeasurementFacts } from '../../store/repository.ts';
 
-export function toMeasurement(stored: StoredMeasurement): Measurement | undefined {
+/** The concepts the engine knows; the rest of the store is not the engine's to read. */
+export const ENGINE_CONCEPTS: readonly Concept[] = Object.keys(CONCEPT_UNITS) as Concept[];
+
+/** Accepts a full StoredMeasurement or the lean MeasurementFacts of the bulk queries. */
+export function toMeasurement(stored: MeasurementFacts): Measurement | undefined {
   if (!(stored.concept in CONCEPT_UNITS)) return undefined;
-  return {
-    patientId: stored.patientId,
-    concept: stored.concept as Concept,
-    value: stored.value,
-    unit: stored.unit,
-    time: stored.effectiveStart,
-    ...(stored.effectiveEnd !== null ? { endTime: stored.effectiveEnd } : {}),
-    provenance: { source: stored.source, recordId: stored.recordId },
-  };
+  const provenance = { source: stored.source, recordId: stored.recordId };
+  // Two literals rather than a conditional spread (same keys, same order): the census converts
+  // tens of thousands of these per request.
+  return stored.effectiveEnd === null
+    ? { patientId: stored.patientId, concept: stored.concept as Concept, value: stored.value, unit: stored.unit, time: stored.effectiveStart, provenance }
+    : {
+        patientId: stored.patientId,
+        concept: stored.concept as Concept,
+        value: stored.value,
+        unit: stored.unit,
+        time: stored.effectiveStart,
+        endTime: stored.effectiveEnd,
+        provenance,
+      };
 }
 
-export function toMeasurements(stored: readonly StoredMeasurement[]): Measurement[] {
-  return stored.flatMap((m) => toMeasurement(m) ?? []);
+export function toMeasurements(stored: readonly MeasurementFacts[]): Measurement[] {
+  const out: Measurement[] = [];
+  for (const m of stored) {
+    const measurement = toMeasurement(m);
+    if (measurement !== undefined) out.push(measurement);
+  }
+  return out;
 }
