@@ -56,10 +56,10 @@ for (const { backend, skip } of await testBackends()) {
 
     test('every census row is the patient page’s assessment, field for field (the census reads the store its own, faster way)', async () => {
       const headers = await ctx.bearer(['clinician'], DEMO_SITES.map((s) => s.id));
-      // The cohort's second day and two times mid-course. (The census reads the last 10 days
-      // only; these times keep every patient's whole stay, from the cultures drawn before
-      // admission, inside them.)
-      for (const at of ['2026-01-06T09:30:00Z', AT, '2026-01-12T12:00:00Z']) {
+      // The cohort's second day, two times mid-course, and times when stays (and the cultures
+      // drawn before admission) began more than 10 days earlier: the census reads the whole
+      // record up to `at`, as the patient page does.
+      for (const at of ['2026-01-06T09:30:00Z', AT, '2026-01-12T12:00:00Z', '2026-01-14T23:00:00Z', '2026-01-20T12:00:00Z']) {
         const census = await ctx.app.inject({ method: 'GET', url: `/api/census?at=${at}`, headers });
         assert.equal(census.statusCode, 200, census.body);
         const rows = census.json().rows as CensusRow[];

@@ -14,8 +14,6 @@ import { evaluationTime, ruleSetOrProblem } from './clinical.ts';
 import { errorResponses } from './schemas.ts';
 import { ENGINE_CONCEPTS, toMeasurements } from './store-bridge.ts';
 
-/** How much history a census row needs: SOFA trend (7 days) and Sepsis-3 windows (72 h before). */
-const CENSUS_HISTORY_DAYS = 10;
 
 export function assess(patient: Patient, measurements: Measurement[], at: string, ruleSetId?: string, sofaStart?: string): PatientAssessment {
   return assessPatient({
@@ -104,7 +102,9 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
       const grouped = await measurementFactsByPatient(
         db,
         patients.map((p) => p.id),
-        { concepts: ENGINE_CONCEPTS, from: new Date(atMs - CENSUS_HISTORY_DAYS * 86_400_000).toISOString(), to: new Date(atMs + 1).toISOString() },
+        // The whole record up to `at`, as the patient page reads it: a window would change
+        // Sepsis-3 (onset, cultures before admission) and eligibility for longer stays.
+        { concepts: ENGINE_CONCEPTS, to: new Date(atMs + 1).toISOString() },
       );
       // SOFA day 1 starts at each patient's first measurement, as on the patient page.
       const anchors = await firstMeasurementTimes(db, patients.map((p) => p.id));
