@@ -3,6 +3,7 @@
  * The core (clinical, stats, trial) never reads configuration: it receives values as arguments.
  * Every variable here is listed in the README's configuration table.
  */
+import { DEFAULT_SOFA_PRESET, SOFA_PRESETS, findSofaPreset } from './clinical/sofa/parameters.ts';
 import path from 'node:path';
 
 export interface Config {
@@ -21,6 +22,11 @@ export interface Config {
    * it for the embedded database only, 'true' also for a PostgreSQL server, 'false' never.
    */
   demo: 'auto' | 'true' | 'false';
+  /**
+   * SOFA conventions of this deployment's bedside views (census, patient page, FHIR output):
+   * a preset id of src/clinical/sofa/parameters.ts. A trial's endpoint uses its own definition's preset.
+   */
+  sofaPreset: string;
 }
 
 export class ConfigError extends Error {
@@ -45,8 +51,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (demo !== 'auto' && demo !== 'true' && demo !== 'false') {
     throw new ConfigError(`IMMUNOGUIDE_DEMO must be auto, true or false, got "${env.IMMUNOGUIDE_DEMO}"`);
   }
+  const sofaPreset = nonEmpty(env.IMMUNOGUIDE_SOFA_PRESET) ?? DEFAULT_SOFA_PRESET;
+  if (findSofaPreset(sofaPreset) === undefined) {
+    throw new ConfigError(`IMMUNOGUIDE_SOFA_PRESET must be one of ${Object.keys(SOFA_PRESETS).join(', ')}, got "${sofaPreset}"`);
+  }
   return {
     demo,
+    sofaPreset,
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port,
     databaseUrl,

@@ -3,6 +3,7 @@
  * schemas (which double as the OpenAPI document at /api/docs); tests drive the app in-process
  * with app.inject().
  */
+import { DEFAULT_SOFA_PRESET } from '../clinical/sofa/parameters.ts';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -42,6 +43,8 @@ export interface AppOptions {
   cds?: Omit<CdsPluginOptions, 'db'>;
   /** Called when a job was queued (wakes this instance's idle worker at once). */
   onJobEnqueued?: () => void;
+  /** SOFA preset of the bedside views (default: the engine's, mimic-iv). */
+  sofaPreset?: string;
 }
 
 export interface RouteInfo {
@@ -55,6 +58,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every registered route (for the security sweep tests and the docs). */
     routeTable: RouteInfo[];
+    /** The deployment's SOFA preset for bedside views (IMMUNOGUIDE_SOFA_PRESET). */
+    sofaPreset: string;
   }
 }
 
@@ -91,6 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const routeTable: RouteInfo[] = [];
   app.decorate('routeTable', routeTable);
+  app.decorate('sofaPreset', options.sofaPreset ?? DEFAULT_SOFA_PRESET);
   app.addHook('onRoute', (route) => {
     if (PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix))) route.config = { ...route.config, public: true };
     for (const method of [route.method].flat()) {

@@ -49,7 +49,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     // Every instance works on the shared job queue (imports), on either backend.
     const jobWorker = new JobWorker(db, { handlers: { 'import-part': importPartHandler(dictionary) } });
     worker = jobWorker;
-    app = await buildApp({ db, authenticator, logger: { level: config.logLevel }, cds, onJobEnqueued: () => jobWorker.poke() });
+    app = await buildApp({ db, authenticator, logger: { level: config.logLevel }, cds, sofaPreset: config.sofaPreset, onJobEnqueued: () => jobWorker.poke() });
     if (authSettings.mode === 'local' && (await countUsers(db)) === 0) {
       app.log.warn(
         'no users yet: create the first administrator with `npx immunoguide users add --username admin --role admin --site SITE`' +

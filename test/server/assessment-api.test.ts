@@ -32,6 +32,24 @@ for (const { backend, skip } of await testBackends()) {
       await t?.dispose();
     });
 
+    test('the deployment SOFA preset (IMMUNOGUIDE_SOFA_PRESET) decides the bedside SOFA; the default is mimic-iv', async () => {
+      const headers = await ctx.bearer(['clinician'], ['athens']);
+      const id = [...syntheticCohort({ ...COHORT, sites: DEMO_SITES.map((s) => s.id) })].find((r) => r.patient.siteId === 'athens')!.patient.id;
+      const byDefault = (await ctx.app.inject({ method: 'GET', url: `/api/patients/${id}/assessment?at=${AT}`, headers })).json();
+      assert.equal(byDefault.assessment.sofa.preset, 'mimic-iv');
+      const vincent = await buildTestApp(t.db, { sofaPreset: 'vincent1996' });
+      try {
+        const vheaders = await vincent.bearer(['clinician'], ['athens']);
+        const page = (await vincent.app.inject({ method: 'GET', url: `/api/patients/${id}/assessment?at=${AT}`, headers: vheaders })).json();
+        assert.equal(page.assessment.sofa.preset, 'vincent1996');
+        const census = (await vincent.app.inject({ method: 'GET', url: `/api/census?at=${AT}`, headers: vheaders })).json();
+        const row = census.rows.find((r: CensusRow) => r.patientId === id);
+        assert.deepEqual(row, censusRow(page.patient, page.assessment));
+      } finally {
+        await vincent.app.close();
+      }
+    });
+
     test('the census has one assessed row per patient of the caller’s sites, and agrees with the patient page', async () => {
       const headers = await ctx.bearer(['clinician'], ['athens']);
       const response = await ctx.app.inject({ method: 'GET', url: `/api/census?at=${AT}`, headers });

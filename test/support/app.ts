@@ -31,12 +31,12 @@ export interface TestApp {
 
 export async function buildTestApp(
   db: Database,
-  options: { rateLimitPerMinute?: number | false; cds?: Omit<CdsPluginOptions, 'db'> } = {},
+  options: { rateLimitPerMinute?: number | false; cds?: Omit<CdsPluginOptions, 'db'>; sofaPreset?: string } = {},
 ): Promise<TestApp> {
   const authenticator = await createAuthenticator(db, LOCAL_AUTH);
   // The CDS Hooks service is mounted as in production (no trusted EHR issuers configured), so the
   // route sweeps cover its routes too.
-  const app = await buildApp({ db, authenticator, logger: false, rateLimitPerMinute: options.rateLimitPerMinute ?? false, cds: options.cds ?? { settings: loadCdsSettings({}) } });
+  const app = await buildApp({ db, authenticator, logger: false, rateLimitPerMinute: options.rateLimitPerMinute ?? false, cds: options.cds ?? { settings: loadCdsSettings({}) }, ...(options.sofaPreset === undefined ? {} : { sofaPreset: options.sofaPreset }) });
   const token = async (roles: Role[], sites: string[], id = `test-${roles.join('-')}`): Promise<string> =>
     (await authenticator.issueToken({ id, name: id, roles, sites })).accessToken;
   return {

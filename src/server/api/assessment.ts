@@ -15,11 +15,12 @@ import { errorResponses } from './schemas.ts';
 import { ENGINE_CONCEPTS, toMeasurements } from './store-bridge.ts';
 
 
-export function assess(patient: Patient, measurements: Measurement[], at: string, ruleSetId?: string, sofaStart?: string): PatientAssessment {
+export function assess(patient: Patient, measurements: Measurement[], at: string, sofaPreset: string, ruleSetId?: string, sofaStart?: string): PatientAssessment {
   return assessPatient({
     patient,
     measurements,
     at,
+    sofaPreset,
     ruleSet: ruleSetOrProblem(ruleSetId),
     ...(sofaStart !== undefined ? { sofaStart } : {}),
   });
@@ -114,7 +115,7 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
         rows: patients.map((patient) => {
           const sofaStart = anchors.get(patient.id);
           const measurements = toMeasurements(grouped.get(patient.id) ?? []);
-          return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
+          return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, sofaPreset: app.sofaPreset, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
         }),
       };
     },
@@ -139,7 +140,7 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
       ruleSetOrProblem(query.ruleSet);
       const patient = await requirePatient(request, db, patientId, 'assessment:read');
       const measurements = toMeasurements(await listMeasurements(db, { patientId, to: new Date(Date.parse(at) + 1).toISOString() }));
-      return { patient, assessment: assess(patient, measurements, at, query.ruleSet) };
+      return { patient, assessment: assess(patient, measurements, at, app.sofaPreset, query.ruleSet) };
     },
   );
 };

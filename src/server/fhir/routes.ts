@@ -125,9 +125,9 @@ function patientIdFromReference(reference: string): string {
 }
 
 /** ImmunoGuide's results for a patient now: SOFA days, the immune class, the proposed therapy. */
-function derivedResources(patient: Patient, stored: StoredMeasurement[]) {
+function derivedResources(patient: Patient, stored: StoredMeasurement[], sofaPreset: string) {
   const at = new Date().toISOString();
-  const assessment = assess(patient, toMeasurements(stored), at);
+  const assessment = assess(patient, toMeasurements(stored), at, sofaPreset);
   const idOf = measurementObservationIds(stored);
   return {
     sofa: assessment.sofa.days.map((day) => sofaDayObservation(patient.id, assessment.sofa.preset, day)),
@@ -206,7 +206,7 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
           throw notFound;
         }
         auditAccess(request, { action: 'fhir:observation:read', patientId, siteId: patient.siteId, outcome: 'allowed' });
-        const results = derivedResources(patient, await listMeasurements(db, { patientId }));
+        const results = derivedResources(patient, await listMeasurements(db, { patientId }), app.sofaPreset);
         const found = [results.immuneClass, ...results.sofa].find((o) => o.id === observationId);
         if (!found) throw notFound;
         return send(reply, found);
@@ -234,7 +234,7 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
       if (reference === undefined) throw badRequest('MedicationRequest search needs a patient (patient=Patient/ID).');
       const patient = await requirePatient(request, db, patientIdFromReference(reference), 'fhir:medicationrequest:search');
       const intent = single(query.intent);
-      const proposal = derivedResources(patient, await listMeasurements(db, { patientId: patient.id })).therapy;
+      const proposal = derivedResources(patient, await listMeasurements(db, { patientId: patient.id }), app.sofaPreset).therapy;
       const resources = proposal && (intent === undefined || intent === 'proposal') ? [proposal] : [];
       return send(reply, searchBundle(baseUrl(request), resources, `${baseUrl(request)}${request.url.slice('/fhir'.length)}`));
     },
@@ -262,7 +262,7 @@ export const fhirRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db
       const wanted = derivedWanted(tokens);
       const resources: Observation[] = measurements.map(measurementObservation);
       if (wanted.sofa || wanted.immuneClass) {
-        const results = derivedResources(patient, await listMeasurements(db, { patientId: patient.id }));
+        const results = derivedResources(patient, await listMeasurements(db, { patientId: patient.id }), app.sofaPreset);
         if (wanted.immuneClass && inDateBounds(results.immuneClass.effectiveDateTime, bounds)) resources.push(results.immuneClass);
         if (wanted.sofa) resources.push(...results.sofa.filter((o) => inDateBounds(o.effectivePeriod?.start, bounds)));
       }
