@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitCsvRecord } from '../../csv-record.ts';
-import { readLineChunks } from '../../ingest/lines.ts';
+import { firstLine } from '../../ingest/files.ts';
+import { isGzipFile, readLineChunks } from '../../ingest/lines.ts';
+import { readRange } from './range-reader.ts';
 import { CHART_ITEMS, LAB_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
 
 export type SofaTable = 'icustays' | 'chartevents' | 'labevents' | 'inputevents' | 'outputevents';
@@ -93,31 +95,47 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
     const summary = { table, path: file, rows: 0, kept: 0, rejected: 0 };
     let columns: Map<string, number> | undefined;
     let headerProblem = false;
-    for await (const chunk of readLineChunks(file, { csvQuotes: true, chunkRecords: 20_000 })) {
-      for (let k = 0; k < chunk.lines.length; k++) {
-        const line = chunk.lines[k]!;
-        const lineNumber = chunk.lineNumbers[k]!;
-        if (columns === undefined) {
-          const header = splitCsvRecord(line);
-          columns = new Map();
-          if (header.ok) header.fields.forEach((name, index) => columns!.set(name.trim().toLowerCase(), index));
-          const missing = REQUIRED[table].filter((c) => !columns!.has(c));
-          if (!header.ok || missing.length > 0) {
-            headerProblem = true;
-            report({ severity: 'error', file, line: 1, message: `not a MIMIC-IV ${table} table: missing column(s) ${missing.join(', ')}` });
-          }
-          continue;
-        }
-        if (headerProblem || line === '') continue;
-        summary.rows++;
-        const outcome = readRow(table, line, columns, tables);
-        if (outcome === true) summary.kept++;
-        else if (typeof outcome === 'string') {
-          summary.rejected++;
-          report({ severity: 'error', file, line: lineNumber, message: outcome });
-        }
+    const checkHeader = (line: string): Map<string, number> => {
+      const header = splitCsvRecord(line);
+      const found = new Map<string, number>();
+      if (header.ok) header.fields.forEach((name, index) => found.set(name.trim().toLowerCase(), index));
+      const missing = REQUIRED[table].filter((c) => !found.has(c));
+      if (!header.ok || missing.length > 0) {
+        headerProblem = true;
+        report({ severity: 'error', file, line: 1, message: `not a MIMIC-IV ${table} table: missing column(s) ${missing.join(', ')}` });
       }
-      options.onProgress?.({ table, bytesRead: chunk.bytesRead, totalBytes, rows: summary.rows });
+      return found;
+    };
+    const take = (line: string, lineNumber: number) => {
+      if (line === '') return;
+      summary.rows++;
+      const outcome = readRow(table, line, columns!, tables);
+      if (outcome === true) summary.kept++;
+      else if (typeof outcome === 'string') {
+        summary.rejected++;
+        report({ severity: 'error', file, line: lineNumber, message: outcome });
+      }
+    };
+    if (!isGzipFile(file)) {
+      // Plain files: one byte range (the reader the threads use).
+      columns = checkHeader(firstLine(file));
+      if (!headerProblem) {
+        readRange({ path: file, range: { start: 0, end: totalBytes } }, take, (bytesRead) =>
+          options.onProgress?.({ table, bytesRead, totalBytes, rows: summary.rows }),
+        );
+      }
+    } else {
+      for await (const chunk of readLineChunks(file, { csvQuotes: true, chunkRecords: 20_000 })) {
+        for (let k = 0; k < chunk.lines.length; k++) {
+          const line = chunk.lines[k]!;
+          if (columns === undefined) {
+            columns = checkHeader(line);
+            continue;
+          }
+          if (!headerProblem) take(line, chunk.lineNumbers[k]!);
+        }
+        options.onProgress?.({ table, bytesRead: chunk.bytesRead, totalBytes, rows: summary.rows });
+      }
     }
     if (headerProblem) summary.rejected = summary.rows;
     result.files.push(summary);
