@@ -15,7 +15,7 @@
  *   are missing), the total their sum.
  */
 import { decimalRound } from '../../../clinical/numeric.ts';
-import { MIMIC_IV_THRESHOLDS, type ScoringScale, scoreOnScale } from '../../../clinical/sofa/thresholds.ts';
+import { MIMIC_IV_THRESHOLDS, type ScoringScale, compare } from '../../../clinical/sofa/thresholds.ts';
 import { type GcsGroup, HOUR_MS, type IcuStayRow, type MimicSofaTables, type VasopressorRow, type VentilationCharting } from './tables.ts';
 
 export const MIMIC_SOFA_COLUMNS = [
@@ -80,8 +80,16 @@ const truncMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
 const hourDiff = (a: number, b: number) => (truncHour(a) - truncHour(b)) / HOUR_MS;
 const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
-const onScale = (scale: ScoringScale | undefined, value: number | null): number | null =>
-  value === null || scale === undefined ? null : scoreOnScale(scale, value).score;
+/** The score of a value on a scale of the threshold table (scoreOnScale without its explanation text, hot here). */
+function onScale(scale: ScoringScale | undefined, value: number | null): number | null {
+  if (value === null || scale === undefined) return null;
+  for (const band of scale.bands) if (compare(value, band.comparator, band.threshold)) return band.score;
+  return 0;
+}
+
+function catecholamine(rate: number | null): number | null {
+  return rate === null ? null : rate > 0.1 ? 4 : 3;
+}
 
 export interface MimicSofaOptions {
   /** Only these stays (default: every stay of icustays). */
@@ -168,22 +176,23 @@ export function* mimicCodeSofaStays(tables: MimicSofaTables, options: MimicSofaO
     const counts = COMPONENTS.map(() => [0, 0, 0, 0, 0]);
     const hours: MimicSofaHour[] = [];
     for (let i = 0; i < grid.rows.length; i++) {
-      COMPONENTS.forEach((name, c) => {
+      for (let c = 0; c < COMPONENTS.length; c++) {
+        const name = COMPONENTS[c]!;
         const entering = hourly[i]![name];
         if (entering !== null) counts[c]![entering]!++;
         const leaving = i >= 24 ? hourly[i - 24]![name] : null;
         if (leaving !== null) counts[c]![leaving]!--;
-      });
+      }
       if (i < 24) continue;
       const components = {} as Record<ComponentName, number>;
       let total = 0;
-      COMPONENTS.forEach((name, c) => {
+      for (let c = 0; c < COMPONENTS.length; c++) {
         const window = counts[c]!;
         let worst = 4;
         while (worst > 0 && window[worst] === 0) worst--;
-        components[name] = worst;
+        components[COMPONENTS[c]!] = worst;
         total += worst;
-      });
+      }
       const end = grid.rows[i]!;
       hours.push({ stayId: stay.stayId, hr: i - 24, starttime: end - HOUR_MS, endtime: end, hourly: hourly[i]!, components, total, inputs: inputs[i]! });
     }
@@ -253,7 +262,6 @@ export function scoreHour(x: HourInputs): Record<ComponentName, number | null> {
   // Cardiovascular: any charted epinephrine or norepinephrine rate scores at least 3 (the SQL
   // tests "rate <= 0.1" on the non-null rate, so 0 and below count too), above 0.1 scores 4.
   const drugs = T.cardiovascular.drugs;
-  const catecholamine = (rate: number | null) => (rate === null ? null : rate > 0.1 ? 4 : 3);
   let cardiovascular = maxOf(
     maxOf(catecholamine(x.rateEpinephrine), catecholamine(x.rateNorepinephrine)),
     maxOf(onScale(drugs.dopamine, x.rateDopamine), onScale(drugs.dobutamine, x.rateDobutamine)),
