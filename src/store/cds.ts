@@ -1,6 +1,7 @@
 /**
- * Storage of the CDS Hooks service (migration 0004_cds.sql): JWT ids seen (replay protection
- * shared by every instance), the calls answered with the cards issued, and the EHR's feedback.
+ * Storage of the CDS Hooks service (migrations 0004_cds.sql, 0006_cds_perf.sql): JWT ids seen
+ * (replay protection shared by every instance), the calls answered with the cards issued, and the
+ * EHR's feedback.
  */
 import type { Queryable } from './db.ts';
 
@@ -53,36 +54,49 @@ export interface JwtClaim {
  * trip on the hot path). Returns false, recording nothing, when the JWT id was already used.
  */
 export async function recordCdsCall(db: Queryable, call: CdsCallRecord, cards: readonly CdsCardRecord[], claim: JwtClaim | null = null): Promise<boolean> {
-  const result = await db.query<{ recorded: boolean }>(
-    `WITH seen AS (
-       INSERT INTO cds_jwt_seen (issuer, jti, expires_at)
-       SELECT $11, $12, $13::timestamptz WHERE $12::text IS NOT NULL
-       ON CONFLICT (issuer, jti) DO NOTHING
-       RETURNING 1
-     ), call AS (
-       INSERT INTO cds_call (service_id, hook, hook_instance, issuer, tenant, user_ref, patient_ref, data_sources, cards, card_uuids)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::uuid[]
-        WHERE $12::text IS NULL OR EXISTS (SELECT 1 FROM seen)
-       RETURNING 1
-     )
-     SELECT EXISTS (SELECT 1 FROM call) AS recorded`,
-    [
-      call.serviceId,
-      call.hook,
-      call.hookInstance,
-      call.issuer,
-      call.tenant,
-      call.userRef,
-      call.patientRef,
-      JSON.stringify(call.dataSources),
-      JSON.stringify(cards),
-      cards.map((c) => c.uuid),
-      claim?.issuer ?? null,
-      claim?.jti ?? null,
-      claim?.expiresAt.toISOString() ?? null,
-    ],
-  );
-  return result.rows[0]?.recorded === true;
+  const [recorded] = await recordCdsCalls(db, [{ call, cards, claim }]);
+  return recorded === true;
+}
+
+/** One call to record with its cards and, when authenticated, the JWT id it claims. */
+export interface CdsCallEntry {
+  call: CdsCallRecord;
+  cards: readonly CdsCardRecord[];
+  claim: JwtClaim | null;
+}
+
+/**
+ * Records several calls in one statement (group commit: the calls that arrived while the
+ * previous write was running share one round trip and one commit). Each call is recorded with
+ * its cards only when its jti claim succeeds, exactly as `recordCdsCall` does for one; the
+ * result says, per entry, whether it was recorded (false: the jti was already used, by an
+ * earlier statement on any instance or by an earlier entry of this same batch).
+ *
+ * The statement is atomic: when it fails nothing is recorded and no jti is claimed, so the
+ * caller may retry the entries one by one. The work is the function cds_record_calls
+ * (migration 0006), whose plan the database keeps for the session.
+ */
+export async function recordCdsCalls(db: Queryable, entries: readonly CdsCallEntry[]): Promise<boolean[]> {
+  if (entries.length === 0) return [];
+  const batch = entries.map(({ call, cards, claim }, n) => ({
+    n,
+    service_id: call.serviceId,
+    hook: call.hook,
+    hook_instance: call.hookInstance,
+    issuer: call.issuer,
+    tenant: call.tenant,
+    user_ref: call.userRef,
+    patient_ref: call.patientRef,
+    data_sources: call.dataSources,
+    cards,
+    claim_issuer: claim?.issuer ?? null,
+    jti: claim?.jti ?? null,
+    expires_at: claim?.expiresAt.toISOString() ?? null,
+  }));
+  const result = await db.query<{ n: number }>('SELECT n FROM cds_record_calls($1::jsonb) AS r(n)', [JSON.stringify(batch)]);
+  const recorded = entries.map(() => false);
+  for (const row of result.rows) recorded[Number(row.n)] = true;
+  return recorded;
 }
 
 export interface CdsFeedbackRecord {

@@ -9,25 +9,26 @@
  * Security: these routes are `public` for ImmunoGuide's own bearer-token hook, because the EHR
  * authenticates with CDS Hooks' JWT instead (security.ts), verified in this plugin's preHandler.
  * Every call and the cards it produced are recorded (cds_call), in the same statement that claims
- * the token's jti, so a replayed token fails on every instance.
+ * the token's jti, so a replayed token fails on every instance; the calls that reach the database
+ * together share that statement (group commit, recorder.ts).
  *
  * Register it with `app.register(cdsHooksRoutes, { db, settings: loadCdsSettings(env), ... })`.
  * It is deliberately not wrapped in fastify-plugin: its CORS hook applies to its own routes only.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { type SofaDaySummary, assessPatient, therapyFactsAt } from '../../clinical/assessment.ts';
-import { type DrugName, IMMUNOSEP_THERAPY_RULES } from '../../clinical/therapy.ts';
+import type { SofaDaySummary } from '../../clinical/assessment.ts';
 import type { IsoDateTime, Measurement } from '../../clinical/types.ts';
 import { type ConceptDictionary, defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { Database } from '../../store/db.ts';
-import { type CdsCardRecord, recordCdsCall, recordCdsFeedback } from '../../store/cds.ts';
+import { type CdsCardRecord, recordCdsFeedback } from '../../store/cds.ts';
 import { HttpProblem } from '../problem.ts';
-import { type CardOptions, type Evaluation, draftsToCheck, orderCards, patientViewCards } from './cards.ts';
-import { clinicalInputFrom } from './clinical-input.ts';
-import { TARGETED_DRUGS, targetedDrugIn } from './drugs.ts';
+import { type CardOptions, draftsToCheck, orderCards, patientViewCards } from './cards.ts';
+import { targetedDrugIn } from './drugs.ts';
+import { evaluatePatient } from './evaluate.ts';
 import type { FetchLike } from './fhir-client.ts';
-import { type PatientData, fhirAccessFor, gatherPatientData } from './patient-data.ts';
+import { fhirAccessFor, gatherPatientData } from './patient-data.ts';
+import { type CdsCallRecorderOptions, createCdsCallRecorder } from './recorder.ts';
 import { type CdsCaller, CdsAuthError, REPLAYED_JTI, createCdsJwtVerifier } from './security.ts';
 import { type CdsCatalog, buildCatalog } from './services.ts';
 import type { CdsSettings } from './settings.ts';
@@ -44,6 +45,8 @@ export interface CdsPluginOptions {
   now?: () => number;
   /** fetch used for the EHR's FHIR server; default the global fetch. */
   fetch?: FetchLike;
+  /** Options of the group commit of call records (batch size bound, a callback per batch for metrics). */
+  recorder?: CdsCallRecorderOptions;
 }
 
 declare module 'fastify' {
@@ -52,7 +55,6 @@ declare module 'fastify' {
   }
 }
 
-const HOUR_MS = 3_600_000;
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const serviceParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } } as const;
@@ -133,6 +135,11 @@ export const cdsHooksRoutes: FastifyPluginAsync<CdsPluginOptions> = async (app, 
   const rateLimit = { max: settings.rateLimitPerMinute, timeWindow: '1 minute' };
   const cardOptions: Omit<CardOptions, 'newId'> = { catalog, dictionary, publicUrl: settings.publicUrl, smartLaunchUrl: settings.smartLaunchUrl };
   const routeConfig = { public: true, rateLimit };
+  const recorder = createCdsCallRecorder(db, options.recorder);
+  // On close the server first stops listening and lets the requests in flight finish; their
+  // records are committed before they answer, so this only makes sure nothing is left queued
+  // when the database is closed after the app.
+  app.addHook('onClose', async () => recorder.flush());
 
   app.decorateRequest('cdsCaller', undefined);
 
@@ -208,11 +215,11 @@ export const cdsHooksRoutes: FastifyPluginAsync<CdsPluginOptions> = async (app, 
       }
       const caller = request.cdsCaller ?? { authenticated: false, reason: 'not verified' };
       const cards = await answer(service, body, caller);
-      // The call, its cards and the claim of the token's jti in one statement; nothing is recorded
-      // (and no card is sent) when the jti was already used.
-      const recorded = await recordCdsCall(
-        db,
-        {
+      // The call, its cards and the claim of the token's jti in one statement (shared with the
+      // calls recorded at the same moment); nothing is recorded (and no card is sent) when the
+      // jti was already used.
+      const recorded = await recorder.record({
+        call: {
           serviceId: service.id,
           hook: service.hook,
           hookInstance: body.hookInstance,
@@ -222,9 +229,9 @@ export const cdsHooksRoutes: FastifyPluginAsync<CdsPluginOptions> = async (app, 
           patientRef: body.context.patientId,
           dataSources: cards.sources,
         },
-        cards.cards.map(cardRecord),
-        caller.authenticated ? caller.claim : null,
-      );
+        cards: cards.cards.map(cardRecord),
+        claim: caller.authenticated ? caller.claim : null,
+      });
       if (!recorded) throw unauthorized(REPLAYED_JTI);
       return { cards: cards.cards };
     },
@@ -288,48 +295,9 @@ export const cdsHooksRoutes: FastifyPluginAsync<CdsPluginOptions> = async (app, 
 
     const access = fhirAccessFor(body, { allowedHosts: settings.fhirAllowedHosts, authenticated: caller.authenticated, timeoutMs: settings.fhirTimeoutMs, fetch: fetchImpl });
     const data = await gatherPatientData(body, access, catalog.prefetchKeys);
-    const ev = evaluate(data);
+    const ev = evaluatePatient(data, { dictionary, at: new Date(now()).toISOString(), ...(options.sofaDays ? { sofaDays: options.sofaDays } : {}) });
     const cards = service.hook === 'patient-view' ? patientViewCards(ev, { ...cardOptions, newId }) : orderCards(ev, drafts, { ...cardOptions, newId });
     return { cards, sources: data.keys.map((k) => ({ key: k.key, source: k.source, status: k.status, count: k.count })) };
-  }
-
-  function evaluate(data: PatientData): Evaluation {
-    const at = new Date(now()).toISOString();
-    const input = clinicalInputFrom(data, dictionary);
-    const assessment = assessPatient({
-      patient: input.patient,
-      measurements: input.measurements,
-      at,
-      ...(options.sofaDays ? { sofaDays: options.sofaDays(input.measurements, at) } : {}),
-    });
-    const atMs = Date.parse(at);
-    const targetedOnRecord: Array<{ drug: DrugName; text: string }> = [];
-    for (const request of data.medicationRequests) {
-      const match = targetedDrugIn(request, dictionary);
-      if (match !== null && (request.status === undefined || request.status === 'active' || request.status === 'on-hold')) {
-        targetedOnRecord.push({ drug: match.drug.drug, text: `${match.drug.label} order MedicationRequest/${request.id ?? '?'} (${request.status ?? 'status not given'})` });
-      }
-    }
-    for (const given of input.studyDrugsGiven) {
-      const drug = TARGETED_DRUGS.find((d) => d.dictionaryId === given.medication);
-      if (drug === undefined) continue;
-      const regimen = Object.values(IMMUNOSEP_THERAPY_RULES.regimens).find((r) => r.drug === drug.drug);
-      // Within the regimen's duration the drug counts as running.
-      if (regimen !== undefined && atMs - Date.parse(given.time) <= regimen.durationDays * 24 * HOUR_MS) {
-        targetedOnRecord.push({ drug: drug.drug, text: `${drug.label} given ${given.time}` });
-        break;
-      }
-    }
-    return {
-      patientId: data.patientId,
-      at,
-      assessment,
-      facts: therapyFactsAt(input.patient, input.measurements, at),
-      data,
-      unusable: input.unusable,
-      conceptsSeen: input.conceptsSeen,
-      targetedOnRecord,
-    };
   }
 };
 
