@@ -5,6 +5,7 @@ import type { Database } from '../store/db.ts';
 import type { MigrationReport } from '../store/migrate.ts';
 import { openMigratedDatabase } from '../store/open.ts';
 import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
+import { warmUpCensus } from './api/assessment.ts';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { importPartHandler } from './imports.ts';
@@ -56,6 +57,9 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
           ' or start once with IMMUNOGUIDE_ADMIN_PASSWORD set',
       );
     }
+    // The first census after a start would otherwise compile the engine and the query paths.
+    const warm = await warmUpCensus(db, config.sofaPreset, new Date().toISOString());
+    if (warm.patients > 0) app.log.info({ patients: warm.patients, ms: Math.round(warm.ms) }, 'census warmed up');
     await app.listen({ host: config.host, port: config.port });
     worker?.start();
   } catch (error) {

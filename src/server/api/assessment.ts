@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { type PatientAssessment, ageInYears, assessPatient } from '../../clinical/assessment.ts';
+import type { ImmuneRuleSet } from '../../clinical/immune/types.ts';
 import type { Measurement } from '../../clinical/types.ts';
 import type { Database } from '../../store/db.ts';
 import { type Patient, firstMeasurementTimes, listMeasurements, listPatients, measurementFactsByPatient } from '../../store/repository.ts';
@@ -80,6 +81,37 @@ const querySchema = {
   additionalProperties: false,
 } as const;
 
+/** The census rows of these patients at `at` (the route's work, also run once at start-up to warm up). */
+export async function censusRows(db: Database, patients: readonly Patient[], at: string, ruleSet: ImmuneRuleSet, sofaPreset: string): Promise<CensusRow[]> {
+  const ids = patients.map((p) => p.id);
+  const grouped = await measurementFactsByPatient(
+    db,
+    ids,
+    // The whole record up to `at`, as the patient page reads it: a window would change
+    // Sepsis-3 (onset, cultures before admission) and eligibility for longer stays.
+    { concepts: ENGINE_CONCEPTS, to: new Date(Date.parse(at) + 1).toISOString() },
+  );
+  // SOFA day 1 starts at each patient's first measurement, as on the patient page.
+  const anchors = await firstMeasurementTimes(db, ids);
+  return patients.map((patient) => {
+    const sofaStart = anchors.get(patient.id);
+    const measurements = toMeasurements(grouped.get(patient.id) ?? []);
+    return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, sofaPreset, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
+  });
+}
+
+/**
+ * Computes a census of up to `limit` patients and throws it away: the first census after a start
+ * otherwise pays for compiling the engine and the database's query paths (about 0.4 s more for
+ * 500 patients). Returns the time it took.
+ */
+export async function warmUpCensus(db: Database, sofaPreset: string, at: string, limit = 200): Promise<{ patients: number; ms: number }> {
+  const started = performance.now();
+  const patients = (await listPatients(db)).slice(0, limit);
+  if (patients.length > 0) await censusRows(db, patients, at, ruleSetOrProblem(undefined), sofaPreset);
+  return { patients: patients.length, ms: performance.now() - started };
+}
+
 export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app, { db }) => {
   app.get(
     '/api/census',
@@ -99,25 +131,8 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
       const principal = principalOf(request);
       const sites = query.site === undefined ? principal.sites : principal.sites.filter((s) => s === query.site);
       const patients = await listPatients(db, sites);
-      const atMs = Date.parse(at);
-      const grouped = await measurementFactsByPatient(
-        db,
-        patients.map((p) => p.id),
-        // The whole record up to `at`, as the patient page reads it: a window would change
-        // Sepsis-3 (onset, cultures before admission) and eligibility for longer stays.
-        { concepts: ENGINE_CONCEPTS, to: new Date(atMs + 1).toISOString() },
-      );
-      // SOFA day 1 starts at each patient's first measurement, as on the patient page.
-      const anchors = await firstMeasurementTimes(db, patients.map((p) => p.id));
       auditAccess(request, { action: 'census:read', siteId: query.site ?? null, outcome: 'allowed' });
-      return {
-        at,
-        rows: patients.map((patient) => {
-          const sofaStart = anchors.get(patient.id);
-          const measurements = toMeasurements(grouped.get(patient.id) ?? []);
-          return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, sofaPreset: app.sofaPreset, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
-        }),
-      };
+      return { at, rows: await censusRows(db, patients, at, ruleSet, app.sofaPreset) };
     },
   );
 
