@@ -2,14 +2,18 @@
  * bench/ingest: how fast ImmunoGuide reads data, against what Node itself can do.
  *
  *   node --import tsx bench/ingest.ts [--gb 1] [--dir DIR] [--keep] [--skip-screen] [--skip-import]
- *                                     [--import-measurements 1000000] [--pg-url postgres://...]
+ *                                     [--workers auto|N[,N...]] [--import-measurements 1000000]
+ *                                     [--pg-url postgres://...]
  *
  * (a) Screening throughput: a synthetic FHIR Bulk Data extract of at least --gb GB (NDJSON,
  *     generated into DIR, removed afterwards unless --keep) is screened as `immunoguide screen`
  *     does it (runScreen: the import readers without a store, then every patient assessed), and
- *     compared with the floor of reading the same lines and JSON.parse-ing them, in the same run. Each phase runs in a child
- *     process of its own so its peak RSS is its own; the screen also runs on an extract 1/8 the
- *     size, to show the peak RSS does not grow with the input.
+ *     compared with the floor of reading the same lines and JSON.parse-ing them in one thread,
+ *     in the same run. --workers lists the thread counts to screen with (default auto: what
+ *     `immunoguide screen` uses, os.availableParallelism() for an extract this large); the
+ *     ratio to the floor is that of the last. Each phase runs in a child process of its own so
+ *     its peak RSS is its own (worker threads included); the screen (last thread count) also
+ *     runs on an extract 1/8 the size, to show how the peak RSS grows with the input.
  * (b) PostgreSQL import: --import-measurements measurements of the simple CSV through
  *     `runImport` + StoreImportSink (parse, batch, commit with checkpoints) into a fresh schema,
  *     and the store alone (insertMeasurementColumns on ready measurements) for comparison.
@@ -24,7 +28,7 @@ import { defaultConceptDictionary } from '../src/sources/concepts/dictionary.ts'
 import type { SourceMeasurement } from '../src/sources/import-format.ts';
 import { readLineChunks } from '../src/sources/ingest/lines.ts';
 import { runImport } from '../src/sources/ingest/run.ts';
-import { runScreen } from '../src/sources/ingest/screen.ts';
+import { AUTO_WORKERS_MIN_BYTES, runScreen } from '../src/sources/ingest/screen.ts';
 import { syntheticCohort } from '../src/sources/synthetic/cohort.ts';
 import { exportFhirNdjson, fhirResources } from '../src/sources/synthetic/export-fhir.ts';
 import { StoreImportSink, insertMeasurementColumns } from '../src/store/import-sink.ts';
@@ -44,6 +48,8 @@ const DAYS = 28;
 
 interface PhaseResult {
   phase: string;
+  /** Threads of the screen (runScreen's `workers`). */
+  workers?: number;
   records: number;
   measurements: number;
   bytes: number;
@@ -55,7 +61,7 @@ interface PhaseResult {
 // ---------------------------------------------------------------------------------------------
 // Child phases: one measurement each, printed as JSON on stdout.
 
-async function phase(name: string, dir: string): Promise<void> {
+async function phase(name: string, dir: string, workers: number | undefined): Promise<void> {
   const files = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.ndjson'))
@@ -79,7 +85,7 @@ async function phase(name: string, dir: string): Promise<void> {
     }
   } else if (name === 'screen') {
     // The pipeline of `immunoguide screen`: read, map, convert units, then assess every patient.
-    const summary = await runScreen([dir], { dictionary, format: 'fhir' });
+    const summary = await runScreen([dir], { dictionary, format: 'fhir', ...(workers === undefined ? {} : { workers }) });
     records = summary.records;
     measurements = summary.measurements;
     if (summary.errors > 0) throw new Error(`screening reported ${summary.errors} errors: ${JSON.stringify(summary.issues.slice(0, 3))}`);
@@ -88,6 +94,7 @@ async function phase(name: string, dir: string): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const result: PhaseResult = {
     phase: name,
+    ...(name === 'screen' ? { workers: workers ?? (bytes >= AUTO_WORKERS_MIN_BYTES ? os.availableParallelism() : 1) } : {}),
     records,
     measurements,
     bytes,
@@ -98,8 +105,9 @@ async function phase(name: string, dir: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function runPhase(name: string, dir: string): PhaseResult {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--phase', name, '--dir', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runPhase(name: string, dir: string, workers?: number): PhaseResult {
+  const extra = workers === undefined ? [] : ['--phase-workers', String(workers)];
+  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--phase', name, '--dir', dir, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (child.status !== 0) throw new Error(`phase ${name} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as PhaseResult;
 }
@@ -224,7 +232,10 @@ function writeCsv(file: string, count: number): void {
 
 async function main(): Promise<void> {
   const childPhase = option('phase', '');
-  if (childPhase !== '') return phase(childPhase, option('dir', ''));
+  if (childPhase !== '') {
+    const phaseWorkers = option('phase-workers', '');
+    return phase(childPhase, option('dir', ''), phaseWorkers === '' ? undefined : Number(phaseWorkers));
+  }
 
   const gb = Number(option('gb', '1'));
   const dir = option('dir', path.join(os.tmpdir(), 'immunoguide-bench-ingest'));
@@ -239,21 +250,34 @@ async function main(): Promise<void> {
     if (!flag('skip-screen')) {
       const big = await ensureExtract(path.join(dir, 'large'), gb * GB);
       const small = await ensureExtract(path.join(dir, 'small'), (gb * GB) / 8);
+      // Thread counts to screen with: "auto" is runScreen's default.
+      const workerCounts = option('workers', 'auto')
+        .split(',')
+        .map((w) => (w === 'auto' ? undefined : Number(w)));
       const floor = runPhase('floor', path.join(dir, 'large'));
-      const screen = runPhase('screen', path.join(dir, 'large'));
-      const screenSmall = runPhase('screen', path.join(dir, 'small'));
-      report.screen = { extract: big, smallExtract: small, floor, screen, screenSmall };
+      const screens = workerCounts.map((w) => runPhase('screen', path.join(dir, 'large'), w));
+      const screen = screens.at(-1)!;
+      const screenSmall = runPhase('screen', path.join(dir, 'small'), workerCounts.at(-1));
+      report.screen = { extract: big, smallExtract: small, floor, screens, screen, screenSmall };
       const mb = (r: PhaseResult) => r.bytes / 1024 ** 2 / (r.wallMs / 1000);
       console.log(`\n## Screening a ${(floor.bytes / GB).toFixed(2)} GB FHIR NDJSON extract (${floor.records.toLocaleString('en-US')} resources)\n`);
       console.log('| phase | wall s | CPU s | records/s | MB/s | peak RSS MB |');
       console.log('|---|---|---|---|---|---|');
-      for (const r of [floor, screen, screenSmall]) {
-        const label = r === floor ? 'floor: read + JSON.parse' : r === screen ? 'screen (parse + map + units + assessment)' : `screen, 1/8 extract (${(r.bytes / GB).toFixed(2)} GB)`;
+      const threads = (r: PhaseResult) => `${r.workers} thread${r.workers === 1 ? '' : 's'}`;
+      for (const r of [floor, ...screens, screenSmall]) {
+        const label =
+          r === floor
+            ? 'floor: read + JSON.parse (1 thread)'
+            : r === screenSmall
+              ? `screen, 1/8 extract (${(r.bytes / GB).toFixed(2)} GB), ${threads(r)}`
+              : `screen (parse + map + units + assessment), ${threads(r)}`;
         console.log(
           `| ${label} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${Math.round(r.records / (r.wallMs / 1000)).toLocaleString('en-US')} | ${mb(r).toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`,
         );
       }
-      console.log(`\nscreen / floor throughput: ${((floor.wallMs / screen.wallMs) * 100).toFixed(0)}% (wall), ${((floor.cpuMs / screen.cpuMs) * 100).toFixed(0)}% (CPU)`);
+      for (const r of screens) {
+        console.log(`\nscreen (${threads(r)}) / floor throughput: ${((floor.wallMs / r.wallMs) * 100).toFixed(0)}% (wall), ${((floor.cpuMs / r.cpuMs) * 100).toFixed(0)}% (CPU)`);
+      }
       console.log(`measurements: ${screen.measurements.toLocaleString('en-US')}`);
     }
     if (!flag('skip-import')) {

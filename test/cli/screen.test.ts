@@ -3,8 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { assessPatient } from '../../src/clinical/assessment.ts';
-import type { PatientScreen, ScreenSummary } from '../../src/sources/ingest/screen.ts';
+import { defaultConceptDictionary, loadConceptDictionary } from '../../src/sources/concepts/dictionary.ts';
+import { createParserState, parseChunk } from '../../src/sources/import-format.ts';
+import { type PatientScreen, type ScreenOptions, type ScreenSummary, runScreen } from '../../src/sources/ingest/screen.ts';
+import { readLineChunks } from '../../src/sources/ingest/lines.ts';
+import { byteChunks, chunkLines } from '../../src/sources/ingest/screen-chunks.ts';
+import { SIZE_LIMIT_FLOOR } from '../../src/sources/ingest/screen-state.ts';
 import { SYNTH_PREVALENCE } from '../../src/cli/commands/synth.ts';
 import { syntheticCohort } from '../../src/sources/synthetic/cohort.ts';
 import { syntheticPatientId } from '../../src/sources/synthetic/export-mimic.ts';
@@ -181,11 +187,259 @@ describe('immunoguide screen', () => {
       [['screen', csv, '--at', '2026-03-01T10:00:00'], /--at: .*no time zone/],
       [['screen', csv, '--rule-set', 'astrology'], /unknown rule set "astrology"/],
       [['screen', path.join(tmp, 'missing.ndjson')], /no such file or directory/],
+      [['screen', csv, '--workers', '0'], /--workers must be a whole number >= 1/],
     ];
     for (const [args, message] of cases) {
       const run = await runCli(args);
       assert.equal(run.exitCode, 2, args.join(' '));
       assert.match(run.stderr, message);
+    }
+  });
+});
+
+/** The JSON of a screen with the run's timings blanked: what must not depend on the threads. */
+function timeless(text: string): string {
+  return text.replace(/"(elapsedMs|recordsPerSecond)": ?\d+/g, '"$1":0');
+}
+
+/** runScreen's patients and summary as one JSON text (timings fixed by the clock). */
+async function screenJson(paths: string[], options: Omit<ScreenOptions, 'dictionary' | 'onPatient' | 'now'> & { dictionary?: ScreenOptions['dictionary'] }): Promise<string> {
+  const patients: PatientScreen[] = [];
+  const summary = await runScreen(paths, { dictionary: defaultConceptDictionary(), ...options, onPatient: (p) => patients.push(p), now: () => 0 });
+  return JSON.stringify({ patients, summary });
+}
+
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+const UCUM = 'http://unitsofmeasure.org';
+const quantityOf = (value: number) => ({ value, unit: 'ng/mL', system: UCUM, code: 'ng/mL' });
+
+/**
+ * FHIR NDJSON whose records depend on earlier ones, in a seeded random order: norepinephrine in
+ * ug/min converted with the patient's latest weight charted before (or refused when none was),
+ * administrations naming a Medication resource defined (and redefined) anywhere in the file,
+ * lab values, broken and blank lines.
+ */
+function dependentFhirLines(count: number, seed: number): string[] {
+  let state = seed >>> 0;
+  const random = (): number => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const lines: string[] = [];
+  const start = Date.UTC(2026, 0, 5);
+  for (let i = 0; i < count; i++) {
+    const subject = { reference: `Patient/P-${Math.floor(random() * 12)}` };
+    const time = new Date(start + Math.floor(random() * 96) * 3_600_000).toISOString();
+    const kind = random();
+    const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM, code: unit });
+    const observation = (id: string, loinc: string, value: object) => ({ resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: loinc }] }, subject, effectiveDateTime: time, valueQuantity: value });
+    if (kind < 0.15) lines.push(JSON.stringify(observation(`w-${i}`, '29463-7', quantity(50 + Math.floor(random() * 60), 'kg'))));
+    else if (kind < 0.4) {
+      const drug = random() < 0.5 ? { medicationReference: { reference: `Medication/m-${Math.floor(random() * 4)}` } } : { medicationCodeableConcept: { coding: [{ system: RXNORM, code: '7512' }] } };
+      const end = new Date(Date.parse(time) + 3_600_000).toISOString();
+      lines.push(JSON.stringify({ resourceType: 'MedicationAdministration', id: `ma-${i}`, status: 'completed', ...drug, subject, effectivePeriod: { start: time, end }, dosage: { rateQuantity: quantity(5 + Math.floor(random() * 20), 'ug/min') } }));
+    } else if (kind < 0.45) {
+      lines.push(JSON.stringify({ resourceType: 'Medication', id: `m-${Math.floor(random() * 4)}`, code: { coding: [{ system: RXNORM, code: random() < 0.7 ? '7512' : '3616' }] } }));
+    } else if (kind < 0.75) lines.push(JSON.stringify(observation(`f-${i}`, '2276-4', quantity(100 + Math.floor(random() * 9000), 'ng/mL'))));
+    else if (kind < 0.97) lines.push(JSON.stringify(observation(`c-${i}`, '2160-0', quantity(Math.round(random() * 40) / 10, 'mg/dL'))));
+    else if (kind < 0.985) lines.push('{"resourceType": "Observation", broken');
+    else lines.push('');
+  }
+  return lines;
+}
+
+describe('immunoguide screen on worker threads', () => {
+  let tmp: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-screen-workers-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('writes the same JSON with --workers 2 as with --workers 1, in all three formats', async () => {
+    for (const format of ['fhir', 'mimic-iv', 'csv']) {
+      const dir = path.join(tmp, `synth-${format}`);
+      const synth = await runCli(['synth', '--patients', '30', '--format', format, '--out', dir, '--seed', '5', '--days', '6', '--json']);
+      assert.equal(synth.exitCode, 0, synth.stderr);
+      const { data, conceptsFile } = synth.json<{ data: string; conceptsFile: string | null }>();
+      const env = conceptsFile === null ? {} : { IMMUNOGUIDE_CONCEPTS_FILE: conceptsFile };
+      const one = await runCli(['screen', data, '--json', '--workers', '1'], env);
+      const two = await runCli(['screen', data, '--json', '--workers', '2'], env);
+      assert.equal(one.exitCode, 0, one.stderr);
+      assert.equal(two.exitCode, 0, two.stderr);
+      assert.equal(timeless(two.stdout), timeless(one.stdout), format);
+      const { patients, summary } = one.json<ScreenDocument>();
+      assert.equal(patients.length, 30, format);
+      assert.ok(summary.measurements > 1000, format);
+      // Many small chunks: the MIMIC-IV tables' state carried from chunk to chunk on one thread.
+      const dictionary = loadConceptDictionary(env);
+      assert.equal(await screenJson([data], { dictionary, workers: 2, chunkRecords: 97 }), await screenJson([data], { dictionary, workers: 1, chunkRecords: 97 }), format);
+      if (format === 'fhir') {
+        // The installed command starts its threads too (its loader is registered differently).
+        const bin = spawnSync(process.execPath, [path.resolve(import.meta.dirname, '../../bin/immunoguide.mjs'), 'screen', data, '--json', '--workers', '2'], { cwd: tmp, encoding: 'utf8' });
+        assert.equal(bin.status, 0, bin.stderr);
+        assert.equal(timeless(bin.stdout), timeless(one.stdout));
+      }
+    }
+  });
+
+  it('gives the in-order result when records depend on records parsed at the same time on other threads', async () => {
+    const dir = path.join(tmp, 'dependent');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'a.ndjson'), `${dependentFhirLines(2500, 11).join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'b.ndjson'), `${dependentFhirLines(1000, 12).join('\n')}\n`);
+    // Small chunks: many in flight at once, so weights and Medications often come from a chunk
+    // another thread is still parsing.
+    for (const chunkRecords of [7, 150]) {
+      const one = await screenJson([dir], { workers: 1, chunkRecords });
+      assert.equal(await screenJson([dir], { workers: 2, chunkRecords }), one, `chunks of ${chunkRecords}`);
+      assert.equal(await screenJson([dir], { workers: 3, chunkRecords }), one, `chunks of ${chunkRecords}, 3 workers`);
+    }
+    // Not vacuous: some rates were converted with a charted weight, some refused for want of one,
+    // and some administrations were read through a Medication resource.
+    const { summary, patients } = JSON.parse(await screenJson([dir], { workers: 1 })) as ScreenDocument;
+    assert.ok(summary.issues.some((issue) => /total rate/.test(issue.diagnostics)));
+    assert.ok(summary.issues.some((issue) => /invalid JSON/.test(issue.diagnostics)));
+    assert.ok(patients.some((p) => p.sofa.days.some((d) => d.components.cardiovascular !== null && d.components.cardiovascular >= 3)), 'vasopressor doses read');
+  });
+
+  it('keeps the limit of what the FHIR reader remembers, in parallel as in order', async () => {
+    // The parallel check trusts size comparisons below SIZE_LIMIT_FLOOR (screen-state.ts): the
+    // FHIR reader must still remember Medications and weights when that many are remembered.
+    const dictionary = defaultConceptDictionary();
+    const remembers = (line: string, drug: object, rateUnit: string, concept: string): boolean => {
+      const state = createParserState();
+      for (let i = 0; i < SIZE_LIMIT_FLOOR - 1; i++) state.memory.set(`filler/${i}`, i);
+      const admin = JSON.stringify({
+        resourceType: 'MedicationAdministration',
+        id: 'a',
+        status: 'completed',
+        ...drug,
+        subject: { reference: 'Patient/P' },
+        effectiveDateTime: '2026-01-05T12:00:00Z',
+        dosage: { rateQuantity: { value: 7, unit: rateUnit, system: UCUM, code: rateUnit } },
+      });
+      const result = parseChunk('fhir', [line, admin], { firstLineNumber: 1, fileName: 'x.ndjson', dictionary, state });
+      return result.measurements.some((m) => m.concept === concept);
+    };
+    const medication = JSON.stringify({ resourceType: 'Medication', id: 'm', code: { coding: [{ system: RXNORM, code: '3616' }] } });
+    assert.equal(remembers(medication, { medicationReference: { reference: 'Medication/m' } }, 'ug/kg/min', 'dobutamine'), true);
+    const weight = JSON.stringify({
+      resourceType: 'Observation',
+      id: 'w',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '29463-7' }] },
+      subject: { reference: 'Patient/P' },
+      effectiveDateTime: '2026-01-05T08:00:00Z',
+      valueQuantity: { value: 70, unit: 'kg', system: UCUM, code: 'kg' },
+    });
+    assert.equal(remembers(weight, { medicationCodeableConcept: { coding: [{ system: RXNORM, code: '7512' }] } }, 'ug/min', 'norepinephrine'), true);
+
+    // Past the limit, parallel and in-order reading agree on what is forgotten.
+    const file = path.join(tmp, 'many-medications.ndjson');
+    const lines: string[] = [];
+    for (let i = 0; i < SIZE_LIMIT_FLOOR + 2000; i++) {
+      lines.push(JSON.stringify({ resourceType: 'Medication', id: `m-${i}`, code: { coding: [{ system: RXNORM, code: '3616' }] } }));
+      if (i % 9000 === 0 || i > SIZE_LIMIT_FLOOR - 5) {
+        lines.push(
+          JSON.stringify({
+            resourceType: 'MedicationAdministration',
+            id: `a-${i}`,
+            status: 'completed',
+            medicationReference: { reference: `Medication/m-${i}` },
+            subject: { reference: `Patient/P-${i % 7}` },
+            effectiveDateTime: '2026-01-05T12:00:00Z',
+            dosage: { rateQuantity: { value: 5, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } },
+          }),
+        );
+      }
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const one = await screenJson([file], { workers: 1, at: '2026-01-06T00:00:00Z' });
+    assert.equal(await screenJson([file], { workers: 2, at: '2026-01-06T00:00:00Z' }), one);
+    const { summary } = JSON.parse(one) as ScreenDocument;
+    assert.ok(summary.measurements > 12 && summary.measurements < 2000, String(summary.measurements));
+  });
+
+  it('lists bad lines with their own line numbers on worker threads', async () => {
+    // Three chunks of 5,000 lines: the bad lines of the later ones keep their file line numbers.
+    const csv = path.join(tmp, 'long.csv');
+    const lines = ['patient_id,time,concept,value,unit'];
+    const bad: number[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const time = `2026-02-01T${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00Z`;
+      if (i % 997 === 5) {
+        lines.push(`P-${i % 4},${time},creatinine,lots,mg/dL`);
+        bad.push(lines.length);
+      } else lines.push(`P-${i % 4},${time},ferritin,${100 + (i % 900)},ng/mL`);
+    }
+    fs.writeFileSync(csv, `${lines.join('\n')}\n`);
+    const ndjson = path.join(tmp, 'long.ndjson');
+    const fhir = dependentFhirLines(11_000, 3);
+    fs.writeFileSync(ndjson, `${fhir.join('\n')}\n`);
+    const broken = fhir.flatMap((line, index) => (line.includes('broken') ? [index + 1] : []));
+
+    const run = await runCli(['screen', csv, ndjson, '--json', '--workers', '2', '--at', '2026-02-02T00:00:00Z']);
+    assert.equal(run.exitCode, 1);
+    const { summary } = run.json<ScreenDocument>();
+    const at = (file: string, code: string) => summary.issues.filter((i) => i.file === file && i.code === code).map((i) => i.location[0]);
+    assert.deepEqual(at(csv, 'value'), bad.map((line) => `line ${line}`));
+    assert.deepEqual(at(ndjson, 'structure'), broken.map((line) => `line ${line}`));
+    assert.ok(bad.at(-1)! > 10_000 && broken.at(-1)! > 10_000);
+    assert.equal(summary.files.find((f) => f.path === csv)?.records, 12_000);
+    const inOrder = await runCli(['screen', csv, ndjson, '--json', '--workers', '1', '--at', '2026-02-02T00:00:00Z']);
+    assert.equal(timeless(run.stdout), timeless(inOrder.stdout));
+  });
+
+  it('cuts plain files into the chunks of the line reader, bytes sent to the threads', async () => {
+    const dir = path.join(tmp, 'bytes');
+    fs.mkdirSync(dir);
+    const observation = (i: number, display: string) =>
+      JSON.stringify({
+        resourceType: 'Observation',
+        id: `o-${i}`,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '2276-4', display }] },
+        subject: { reference: `Patient/P-${i % 5}` },
+        effectiveDateTime: `2026-01-0${1 + (i % 9)}T0${i % 10}:00:00Z`,
+        valueQuantity: quantityOf(100 + i),
+      });
+    // A byte order mark, CRLF, blank lines, characters of 2 to 4 bytes, invalid UTF-8 (within a
+    // line and cut short before a line end), no newline at the end.
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 120; i++) {
+      if (i % 11 === 3) parts.push(Buffer.alloc(0));
+      else if (i % 13 === 5) parts.push(Buffer.concat([Buffer.from('{"resourceType":"Observation","id":"x'), Buffer.from([0xff, 0xfe]), Buffer.from('"')]));
+      else if (i % 17 === 8) parts.push(Buffer.concat([Buffer.from(observation(i, 'ferritin').slice(0, -2)), Buffer.from([0xe2, 0x98])]));
+      else parts.push(Buffer.from(observation(i, 'ferritin é ☃ 😀')));
+    }
+    const withEnds = (lines: Buffer[], end: string) => Buffer.concat(lines.flatMap((line, i) => (i === 0 ? [line] : [Buffer.from(end), line])));
+    fs.writeFileSync(path.join(dir, 'a.ndjson'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), withEnds(parts, '\r\n')]));
+    const rows = ['patient_id,time,concept,value,unit'];
+    for (let i = 0; i < 90; i++) rows.push(`P-${i % 4},2026-01-0${1 + (i % 9)}T0${i % 10}:00:00Z,ferritin,${i % 17 === 0 ? 'x' : 100 + i},ng/mL`);
+    fs.writeFileSync(path.join(dir, 'b.csv'), `\ufeff${rows.join('\r\n')}`);
+    // A line of 9 MB: chunks from it on are read as lines (the line reader splits at 8 Mi characters).
+    const long = [...Array.from({ length: 60 }, (_, i) => observation(i, 'ferritin'))];
+    long.splice(25, 0, observation(999, 'x'.repeat(9_000_000)));
+    fs.writeFileSync(path.join(dir, 'c.ndjson'), `${long.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'd.ndjson'), '\n\n\n');
+    fs.writeFileSync(path.join(dir, 'e.csv'), `\n${rows.slice(0, 5).join('\n')}\n`);
+
+    for (const file of ['a.ndjson', 'b.csv', 'c.ndjson', 'd.ndjson']) {
+      for (const records of [1, 4, 5000]) {
+        const reader: string[][] = [];
+        for await (const chunk of readLineChunks(path.join(dir, file), { chunkRecords: records })) reader.push(chunk.lines);
+        const chunks = byteChunks(path.join(dir, file), records, (size) => new ArrayBuffer(size));
+        const bytes: string[][] = [];
+        let next = await chunks.next();
+        while (next.done !== true) {
+          bytes.push(chunkLines(next.value.bytes, next.value.length, next.value.first));
+          next = await chunks.next();
+        }
+        // The same chunks, up to where byteChunks hands over (only before the long line).
+        assert.deepEqual(bytes, reader.slice(0, bytes.length), `${file}, chunks of ${records}`);
+        assert.equal(next.value === undefined, file !== 'c.ndjson', `${file}, chunks of ${records}`);
+        if (file === 'c.ndjson') assert.equal(next.value, records === 5000 ? 0 : Math.floor(25 / records));
+      }
+    }
+    for (const chunkRecords of [1, 3, 5000]) {
+      assert.equal(await screenJson([dir], { workers: 2, chunkRecords }), await screenJson([dir], { workers: 1, chunkRecords }), `chunks of ${chunkRecords}`);
     }
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `immunoguide screen PATH... [--format fhir|mimic-iv|csv] [--at ISO] [--rule-set ID]
- * [--out FILE] [--json]`: the whole pipeline without the store, for researchers with large
- * extracts. The files are streamed through the import readers; each patient gets daily SOFA,
- * Sepsis-3, the immune class, eligibility and therapy (src/sources/ingest/screen.ts).
+ * [--out FILE] [--json] [--workers N]`: the whole pipeline without the store, for researchers
+ * with large extracts. The files are streamed through the import readers; each patient gets
+ * daily SOFA, Sepsis-3, the immune class, eligibility and therapy (src/sources/ingest/screen.ts),
+ * on --workers threads.
  *
  * Output: without --out, one line per patient (a table) and the class counts, or with --json
  * one document {"patients": [...], "summary": {...}} written patient by patient. With --out
@@ -30,6 +31,7 @@ interface ScreenCommandOptions {
   out?: string;
   maxIssues: string;
   json?: boolean;
+  workers?: string;
 }
 
 const FORMATS: readonly ImportFormat[] = ['fhir', 'mimic-iv', 'csv'];
@@ -47,6 +49,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
     .option('--out <file>', 'write one JSON line per patient to FILE; stdout then carries the summary only')
     .option('--max-issues <n>', 'issues listed in the summary', '10000')
     .option('--json', 'machine-readable output on stdout')
+    .option('--workers <n>', 'threads that parse and assess; 1 runs in this thread (default: every core for inputs of 64 MiB or more, else 1)')
     .action(async (paths: string[], options: ScreenCommandOptions) => {
       const format = options.format;
       if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
@@ -61,6 +64,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
       const ruleSet = findImmuneRuleSet(options.ruleSet);
       if (ruleSet === undefined) throw new UsageError(`unknown rule set "${options.ruleSet}" (known: ${IMMUNE_RULE_SETS.map((r) => r.id).join(', ')})`);
       if (!/^\d+$/.test(options.maxIssues)) throw new UsageError(`--max-issues must be a non-negative integer, got "${options.maxIssues}"`);
+      if (options.workers !== undefined && !/^[1-9]\d*$/.test(options.workers)) throw new UsageError(`--workers must be a whole number >= 1, got "${options.workers}"`);
       let dictionary;
       try {
         dictionary = loadConceptDictionary(ctx.env);
@@ -100,6 +104,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
           ...(at === undefined ? {} : { at }),
           ruleSet,
           maxIssues: Number(options.maxIssues),
+          ...(options.workers === undefined ? {} : { workers: Number(options.workers) }),
           onPatient,
           onProgress: (progress) => {
             if (progress.phase === 'read') reading.update(progress.bytesRead, progress.totalBytes, progress.records, 'records');
