@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { splitCsvRecord } from '../../csv-record.ts';
 import { firstLine } from '../../ingest/files.ts';
 import { isGzipFile } from '../../ingest/lines.ts';
+import { startTsWorker } from '../../ingest/ts-worker.ts';
 import {
   type MimicReadIssue,
   type MimicReadOptions,
@@ -115,7 +115,7 @@ export async function readMimicSofaTablesParallel(dir: string, options: Parallel
       .map(
         (list) =>
           new Promise<MimicSofaTablesState>((resolve, reject) => {
-            const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { jobs: list } });
+            const worker = startTsWorker(new URL('./worker.ts', import.meta.url), { workerData: { jobs: list } });
             worker.on('message', (message: WorkerMessage) => {
               if (message.kind === 'progress') {
                 done.set(message.index, message.bytes);
