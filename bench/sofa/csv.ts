@@ -7,21 +7,10 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Writable } from 'node:stream';
 import zlib from 'node:zlib';
+import { MIMIC_SOFA_COLUMNS } from '../../src/sources/mimic/sofa/hourly.ts';
 
 /** mimic-code's `sofa` column names, in the order `immunoguide sofa --hourly --out` writes them. */
-export const SOFA_HOURLY_HEADER = [
-  'stay_id',
-  'hr',
-  'starttime',
-  'endtime',
-  'respiration_24hours',
-  'coagulation_24hours',
-  'liver_24hours',
-  'cardiovascular_24hours',
-  'cns_24hours',
-  'renal_24hours',
-  'sofa_24hours',
-] as const;
+export const SOFA_HOURLY_HEADER = MIMIC_SOFA_COLUMNS;
 
 export type Cell = string | number | null | undefined;
 

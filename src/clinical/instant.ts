@@ -56,6 +56,17 @@ function canonicalUtcMs(t: string): number | null | undefined {
     millis = digitsAt(t, 20, 3);
     if (millis < 0) return undefined;
   }
+  const ms = fixedDateTimeMs(t);
+  return ms === undefined || ms === null ? ms : ms + millis;
+}
+
+/**
+ * Milliseconds (wall clock read as UTC) of the date and time written with digits at the fixed
+ * positions of "YYYY-MM-DD?HH:MM:SS" (0, 5, 8, 11, 14, 17; the separators are the caller's to
+ * check): undefined when a field is not all digits, null when the date or time does not exist
+ * (2026-02-30, 24:00). The shared fast path of the parsers of canonical and MIMIC-IV times.
+ */
+export function fixedDateTimeMs(t: string): number | null | undefined {
   const year = digitsAt(t, 0, 4);
   const month = digitsAt(t, 5, 2);
   const day = digitsAt(t, 8, 2);
@@ -72,10 +83,11 @@ function canonicalUtcMs(t: string): number | null | undefined {
   const yoe = y - era * 400;
   const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
   const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
-  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
 }
 
-function digitsAt(text: string, start: number, count: number): number {
+/** The decimal number of `count` digits at `start`, or -1. */
+export function digitsAt(text: string, start: number, count: number): number {
   let value = 0;
   for (let i = start; i < start + count; i++) {
     const c = text.charCodeAt(i) - 48;

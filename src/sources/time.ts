@@ -3,6 +3,7 @@
  * what Date.prototype.toISOString prints), so the same instant is the same string whatever the
  * format it came from.
  */
+import { digitsAt, fixedDateTimeMs } from '../clinical/instant.ts';
 import type { IsoDateTime } from '../clinical/types.ts';
 
 export type TimeResult = { ok: true; iso: IsoDateTime } | { ok: false; reason: string };
@@ -51,8 +52,6 @@ export function parseNaiveTimestamp(text: string): TimeResult {
   return { ok: false, reason: `"${text}" is not a time of the form YYYY-MM-DD HH:MM:SS` };
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /**
  * The canonical form of a UTC instant already written as YYYY-MM-DDTHH:MM:SS[.sss]Z, checked
  * field by field without the Date parser (the common case of exports: several per record).
@@ -62,28 +61,10 @@ function canonicalUtc(text: string): string | undefined {
   if ((length !== 20 && length !== 24) || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
   if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined;
   if (length === 24 && text[19] !== '.') return undefined;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
-  if (length === 24) return digits(text, 20, 3) < 0 ? undefined : text;
+  const ms = fixedDateTimeMs(text);
+  if (ms === undefined || ms === null) return undefined;
+  if (length === 24) return digitsAt(text, 20, 3) < 0 ? undefined : text;
   return `${text.slice(0, 19)}.000Z`;
-}
-
-/** The decimal number of `count` digits at `start`, or -1. */
-function digits(text: string, start: number, count: number): number {
-  let value = 0;
-  for (let i = start; i < start + count; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    value = value * 10 + c;
-  }
-  return value;
 }
 
 /** A date (YYYY-MM-DD) that exists. */
