@@ -144,17 +144,17 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
 
   if (options.hourly === true && options.json !== true) {
     // CSV rows stream out stay by stay: a cohort's hours are never all in memory.
-    const sink = options.out === undefined ? (text: string) => void ctx.stdout.write(text) : fileSink(options.out);
+    const sink: FileSink = options.out === undefined ? { write: (text) => void ctx.stdout.write(text), close: () => {} } : fileSink(options.out);
     let rows = 0;
     let stayCount = 0;
-    sink(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+    sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
     for (const stay of mimicCodeSofaStays(read.tables, scoring)) {
       stayCount++;
       rows += stay.hours.length;
-      if (stay.hours.length > 0) sink(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
+      if (stay.hours.length > 0) sink.write(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
     }
+    sink.close();
     if (options.out !== undefined) {
-      closeSink(options.out);
       ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stayCount} stay(s) to ${options.out} (preset mimic-iv)\n`);
     }
   } else if (options.hourly === true) {
@@ -162,9 +162,9 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     const rows = stays.reduce((n, s) => n + s.hours.length, 0);
     if (options.out !== undefined) {
       const sink = fileSink(options.out);
-      sink(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
-      for (const stay of stays) if (stay.hours.length > 0) sink(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
-      closeSink(options.out);
+      sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+      for (const stay of stays) if (stay.hours.length > 0) sink.write(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
+      sink.close();
     }
     const document = {
       preset,
@@ -239,10 +239,13 @@ function mimicDaysText(stays: ReadonlyArray<{ stayId: number; days: MimicDay[] }
   return out.join('\n');
 }
 
-const openFiles = new Map<string, number>();
+interface FileSink {
+  write(text: string): void;
+  close(): void;
+}
 
-/** Appends to a new file (created with its directory); closeSink closes it. */
-function fileSink(file: string): (text: string) => void {
+/** A new file (created with its directory) written piece by piece. */
+function fileSink(file: string): FileSink {
   let fd: number;
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -250,25 +253,13 @@ function fileSink(file: string): (text: string) => void {
   } catch (error) {
     throw new CommandFailure(`cannot write ${file}: ${(error as Error).message}`, { file });
   }
-  openFiles.set(file, fd);
-  return (text) => {
-    fs.writeSync(fd, text);
-  };
-}
-
-function closeSink(file: string): void {
-  const fd = openFiles.get(file);
-  if (fd !== undefined) fs.closeSync(fd);
-  openFiles.delete(file);
+  return { write: (text) => void fs.writeSync(fd, text), close: () => fs.closeSync(fd) };
 }
 
 function writeOut(file: string, text: string): void {
-  try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, text);
-  } catch (error) {
-    throw new CommandFailure(`cannot write ${file}: ${(error as Error).message}`, { file });
-  }
+  const sink = fileSink(file);
+  sink.write(text);
+  sink.close();
 }
 
 function csvSofa(ctx: CommandContext, file: string, parameters: SofaParameters, options: SofaOptions): number {
