@@ -4,7 +4,7 @@ import { type Config, loadAuthSettings } from '../config.ts';
 import type { Database } from '../store/db.ts';
 import type { MigrationReport } from '../store/migrate.ts';
 import { openMigratedDatabase } from '../store/open.ts';
-import { type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
+import { DEMO_DAYS, DEMO_PATIENTS, type SeedReport, seedDemoCohort } from '../sources/synthetic/seed.ts';
 import { warmUpCensus } from './api/assessment.ts';
 import { buildApp } from './app.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
@@ -34,11 +34,17 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
   try {
     const wantsDemo = config.demo === 'true' || (config.demo === 'auto' && db.backend === 'pglite');
     if (wantsDemo) {
-      // A cohort "as of now": admissions over the last nine days, nothing in the future.
+      // A cohort "as of now": DEMO_PATIENTS admissions spread evenly over the last DEMO_DAYS days
+      // at three sites, nothing in the future; the most recent are still in the ICU.
       const now = Date.now();
       const hour = 3_600_000;
-      const start = new Date(Math.floor((now - 9 * 24 * hour) / hour) * hour).toISOString();
-      demo = await seedDemoCohort(db, { start, admissionSpacingHours: 3, until: new Date(now).toISOString() });
+      const start = new Date(Math.floor((now - DEMO_DAYS * 24 * hour) / hour) * hour).toISOString();
+      demo = await seedDemoCohort(db, {
+        patients: DEMO_PATIENTS,
+        start,
+        admissionSpacingHours: (DEMO_DAYS * 24) / DEMO_PATIENTS,
+        until: new Date(now).toISOString(),
+      });
     }
     if (authSettings.mode === 'local') {
       if (demo.seeded) await seedDemoUsers(db);

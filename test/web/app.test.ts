@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_APP_PAGES } from '../../src/server/web.ts';
+import { DEMO_PATIENTS, DEMO_SITES } from '../../src/sources/synthetic/seed.ts';
 import {
   type WebServer,
   assertAccessible,
@@ -25,6 +26,8 @@ import {
 } from '../support/browser.ts';
 
 const skip = browserSkip();
+/** The demo cohort deals patients to its sites in turn; Athens is the first site. */
+const ATHENS_PATIENTS = Math.ceil(DEMO_PATIENTS / DEMO_SITES.length);
 
 describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
   let web: WebServer;
@@ -114,7 +117,7 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     await page.goto(`${web.url}/census`);
     const table = page.locator('#census-table[data-state="ready"]');
     await table.waitFor({ timeout: 60_000 });
-    assert.equal(await table.locator('tbody tr').count(), 60, 'the demo cohort has 60 patients over 3 sites');
+    assert.equal(await table.locator('tbody tr').count(), DEMO_PATIENTS, `the demo cohort has ${DEMO_PATIENTS} patients`);
 
     // Never colour alone: every class cell carries its name in text.
     const classTexts = await table.locator('tbody tr td:nth-child(2)').allInnerTexts();
@@ -211,7 +214,10 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     const table = page.locator('#census-table[data-state="ready"]');
     await table.waitFor({ timeout: 60_000 });
     await page.getByRole('combobox', { name: 'Site' }).selectOption('athens');
-    await page.waitForFunction(() => document.querySelector('#census-table')?.getAttribute('data-rows') === '20');
+    await page.waitForFunction(
+      (rows) => document.querySelector('#census-table')?.getAttribute('data-rows') === String(rows),
+      ATHENS_PATIENTS,
+    );
     for (const text of await table.locator('tbody tr th .cell-sub').allInnerTexts()) assert.match(text, /Athens/);
 
     ({ page } = await freshPage());
@@ -219,7 +225,7 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     assert.equal(await page.getByRole('combobox', { name: 'Site' }).count(), 0, 'one site: no switcher');
     await page.getByText('Site: Athens (demo)').waitFor();
     await page.locator('#census-table[data-state="ready"]').waitFor({ timeout: 60_000 });
-    assert.equal(await page.locator('#census-table tbody tr').count(), 20);
+    assert.equal(await page.locator('#census-table tbody tr').count(), ATHENS_PATIENTS);
   });
 
   test('trial desk and analysis pages: accessible, on the endpoints the server now offers', async () => {

@@ -13,6 +13,10 @@ export const DEMO_SITES = [
   { id: 'milan', name: 'Milan (demo)' },
 ];
 
+/** Size of the demo cohort `npm start` seeds: about 200 patients admitted over the last 28 days. */
+export const DEMO_PATIENTS = 200;
+export const DEMO_DAYS = 28;
+
 export interface SeedReport {
   seeded: boolean;
   patients: number;
@@ -30,7 +34,7 @@ export async function seedDemoCohort(
     let patients = 0;
     let measurements = 0;
     for (const { patient, measurements: rows } of syntheticCohort({
-      patients: 60,
+      patients: DEMO_PATIENTS,
       sites: DEMO_SITES.map((s) => s.id),
       ...options,
     })) {
