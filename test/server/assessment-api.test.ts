@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { syntheticCohort } from '../../src/sources/synthetic/cohort.ts';
 import { DEMO_SITES, seedDemoCohort } from '../../src/sources/synthetic/seed.ts';
-import { type CensusRow, censusRow } from '../../src/server/api/assessment.ts';
+import { CURRENT_DATA_WINDOW_HOURS, type CensusRow, censusRow } from '../../src/server/api/assessment.ts';
 import { ENGINE_CONCEPTS, toMeasurements } from '../../src/server/api/store-bridge.ts';
 import {
   type MeasurementFacts,
@@ -17,6 +17,22 @@ import { type TestDatabase, openTestDatabase, testBackends } from '../support/ba
 
 const COHORT = { patients: 12, seed: 42, start: '2026-01-05T00:00:00Z', admissionSpacingHours: 2 };
 const AT = '2026-01-09T12:00:00Z';
+const HOUR_MS = 3_600_000;
+
+/** `at` moved by some hours (fractions allowed), as an ISO instant. */
+function shifted(at: string, hours: number): string {
+  return new Date(Date.parse(at) + hours * HOUR_MS).toISOString();
+}
+
+/** The latest measurement time of each synthetic patient at or before `at`, from the generator itself. */
+function expectedLastDataAt(at: string): Map<string, string | null> {
+  const latest = new Map<string, string | null>();
+  for (const { patient, measurements } of syntheticCohort({ ...COHORT, sites: DEMO_SITES.map((s) => s.id) })) {
+    const times = measurements.map((m) => m.time).filter((time) => Date.parse(time) <= Date.parse(at));
+    latest.set(patient.id, times.length === 0 ? null : new Date(Math.max(...times.map((time) => Date.parse(time)))).toISOString());
+  }
+  return latest;
+}
 
 for (const { backend, skip } of await testBackends()) {
   describe(`census and assessment on ${backend}`, { skip }, () => {
@@ -44,7 +60,7 @@ for (const { backend, skip } of await testBackends()) {
         assert.equal(page.assessment.sofa.preset, 'vincent1996');
         const census = (await vincent.app.inject({ method: 'GET', url: `/api/census?at=${AT}`, headers: vheaders })).json();
         const row = census.rows.find((r: CensusRow) => r.patientId === id);
-        assert.deepEqual(row, censusRow(page.patient, page.assessment));
+        assert.deepEqual(row, censusRow(page.patient, page.assessment, expectedLastDataAt(AT).get(id)!));
       } finally {
         await vincent.app.close();
       }
@@ -82,9 +98,10 @@ for (const { backend, skip } of await testBackends()) {
         assert.equal(census.statusCode, 200, census.body);
         const rows = census.json().rows as CensusRow[];
         assert.equal(rows.length, COHORT.patients);
+        const lastDataAt = expectedLastDataAt(at);
         for (const row of rows) {
           const page = (await ctx.app.inject({ method: 'GET', url: `/api/patients/${row.patientId}/assessment?at=${at}`, headers })).json();
-          assert.deepEqual(row, censusRow(page.patient, page.assessment), `${row.patientId} at ${at}`);
+          assert.deepEqual(row, censusRow(page.patient, page.assessment, lastDataAt.get(row.patientId)!), `${row.patientId} at ${at}`);
         }
       }
     });
@@ -134,6 +151,83 @@ for (const { backend, skip } of await testBackends()) {
       assert.equal(typeof assessment.sepsis3.met, 'boolean');
       assert.ok(assessment.eligibility.results.length > 5);
       assert.ok(Array.isArray(assessment.dataGaps));
+    });
+
+    test('who is in the ICU now: alive with a measurement in the last 24 h before `at` (boundary included); scope=current keeps only them', async () => {
+      assert.equal(CURRENT_DATA_WINDOW_HOURS, 24);
+      await upsertSite(t.db, { id: 'ward', name: 'Boundary ward' });
+      const patients: Array<{ id: string; deceasedAt: string | null; hoursBeforeAt: number[] }> = [
+        { id: 'WARD-AT', deceasedAt: null, hoursBeforeAt: [30, 0] },
+        { id: 'WARD-EDGE', deceasedAt: null, hoursBeforeAt: [48, 24] },
+        // One millisecond older than the window.
+        { id: 'WARD-OUT', deceasedAt: null, hoursBeforeAt: [48, 24 + 1 / HOUR_MS] },
+        // Measured again an hour after `at`: what comes after `at` does not count.
+        { id: 'WARD-BACK', deceasedAt: null, hoursBeforeAt: [30, -1] },
+        // Measured 2 h before `at`, died 1 h before it.
+        { id: 'WARD-DEAD', deceasedAt: shifted(AT, -1), hoursBeforeAt: [2] },
+        { id: 'WARD-NONE', deceasedAt: null, hoursBeforeAt: [] },
+      ];
+      for (const p of patients) {
+        await upsertPatient(t.db, { id: p.id, siteId: 'ward', birthDate: '1960-03-01', sex: 'female', deceasedAt: p.deceasedAt });
+        await insertMeasurements(
+          t.db,
+          p.hoursBeforeAt.map((hours, i) => ({
+            patientId: p.id,
+            concept: 'platelets',
+            value: 180,
+            unit: '10*3/uL',
+            effectiveStart: shifted(AT, -hours),
+            source: 'ward-test',
+            recordId: `${p.id}-${i}`,
+          })),
+        );
+      }
+      const headers = await ctx.bearer(['clinician'], ['ward']);
+      const census = async (query: string) => {
+        const response = await ctx.app.inject({ method: 'GET', url: `/api/census?${query}`, headers });
+        assert.equal(response.statusCode, 200, response.body);
+        return response.json() as { at: string; currentWindowHours: number; rows: CensusRow[] };
+      };
+      const summary = (rows: CensusRow[]) => Object.fromEntries(rows.map((r) => [r.patientId, { lastDataAt: r.lastDataAt, current: r.current, deceased: r.deceased }]));
+
+      const all = await census(`at=${AT}`);
+      assert.equal(all.currentWindowHours, 24);
+      assert.deepEqual(summary(all.rows), {
+        'WARD-AT': { lastDataAt: shifted(AT, 0), current: true, deceased: false },
+        'WARD-EDGE': { lastDataAt: shifted(AT, -24), current: true, deceased: false },
+        'WARD-OUT': { lastDataAt: '2026-01-08T11:59:59.999Z', current: false, deceased: false },
+        'WARD-BACK': { lastDataAt: shifted(AT, -30), current: false, deceased: false },
+        'WARD-DEAD': { lastDataAt: shifted(AT, -2), current: false, deceased: true },
+        'WARD-NONE': { lastDataAt: null, current: false, deceased: false },
+      });
+      // Default and scope=all: every row, the same answer.
+      assert.deepEqual((await census(`at=${AT}&scope=all`)).rows, all.rows);
+      // scope=current: exactly the current rows, unchanged.
+      const current = await census(`at=${AT}&scope=current`);
+      assert.deepEqual(current.rows, all.rows.filter((r) => r.current));
+      assert.deepEqual(current.rows.map((r) => r.patientId).sort(), ['WARD-AT', 'WARD-EDGE']);
+
+      // Half an hour before the death, the same patient was current; an hour after `at`, the
+      // returning patient is, and the edge patient (now 25 h without data) no longer is.
+      const beforeDeath = summary((await census(`at=${shifted(AT, -1.5)}&scope=current`)).rows);
+      assert.deepEqual(beforeDeath['WARD-DEAD'], { lastDataAt: shifted(AT, -2), current: true, deceased: false });
+      const later = summary((await census(`at=${shifted(AT, 1)}&scope=current`)).rows);
+      assert.deepEqual(Object.keys(later).sort(), ['WARD-AT', 'WARD-BACK']);
+      assert.equal(later['WARD-BACK']!.lastDataAt, shifted(AT, 1));
+    });
+
+    test('a census scope other than current or all is a 400 problem that names the accepted values', async () => {
+      const headers = await ctx.bearer(['clinician'], ['athens']);
+      for (const scope of ['now', 'CURRENT', '']) {
+        const response = await ctx.app.inject({ method: 'GET', url: `/api/census?scope=${scope}`, headers });
+        assert.equal(response.statusCode, 400, `scope=${scope}`);
+        assert.match(String(response.headers['content-type']), /application\/problem\+json/);
+        assert.equal(response.json().status, 400);
+        const problem = response.json();
+        assert.match(problem.detail, /querystring\/scope must be equal to one of the allowed values/);
+        // The validator's details name the accepted values.
+        assert.deepEqual(problem.errors[0].params.allowedValues, ['current', 'all']);
+      }
     });
 
     test('the census needs a reading role and only shows the caller’s sites', async () => {

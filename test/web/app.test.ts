@@ -29,6 +29,34 @@ const skip = browserSkip();
 /** The demo cohort deals patients to its sites in turn; Athens is the first site. */
 const ATHENS_PATIENTS = Math.ceil(DEMO_PATIENTS / DEMO_SITES.length);
 
+interface CensusAnswer {
+  at: string;
+  rows: Array<{ patientId: string; siteId: string; current: boolean }>;
+}
+
+/**
+ * Records every GET /api/census answer the page receives. The demo's stays end at every hour of
+ * the last days, so who is "current" (data in the last 24 h) can change while this file runs:
+ * the expected counts come from the very answer the table shows (shownCensus), not a second ask.
+ */
+function watchCensus(page: Page): Array<Promise<CensusAnswer | null>> {
+  const answers: Array<Promise<CensusAnswer | null>> = [];
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname !== '/api/census' || !response.ok()) return;
+    // An answer to a document the page has left may have no body any more.
+    answers.push(response.json().then((body: CensusAnswer) => body).catch(() => null));
+  });
+  return answers;
+}
+
+/** The census answer behind the table on screen (its data-at is the answer's evaluation time). */
+async function shownCensus(page: Page, answers: Array<Promise<CensusAnswer | null>>): Promise<CensusAnswer> {
+  const at = await page.locator('#census-table[data-state="ready"]').getAttribute('data-at');
+  const shown = (await Promise.all(answers)).findLast((answer) => answer !== null && answer.at === at);
+  assert.ok(shown, `the census answer at ${at} was recorded`);
+  return shown;
+}
+
 describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
   let web: WebServer;
   let browser: Browser;
@@ -111,13 +139,28 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
-  test('census: one row per patient, class in words, filter by class, search, sort', async () => {
+  test('census: the patients in the ICU now by default, discharged and deceased one click away; class in words, filter by class, search, sort', async () => {
     const { page, errors } = await freshPage();
     await signInAs(page, 'clinician');
+    const answers = watchCensus(page);
     await page.goto(`${web.url}/census`);
     const table = page.locator('#census-table[data-state="ready"]');
     await table.waitFor({ timeout: 60_000 });
-    assert.equal(await table.locator('tbody tr').count(), DEMO_PATIENTS, `the demo cohort has ${DEMO_PATIENTS} patients`);
+    const census = await shownCensus(page, answers);
+    assert.equal(census.rows.length, DEMO_PATIENTS, `the server answers all ${DEMO_PATIENTS} patients of the demo cohort`);
+    const current = census.rows.filter((row) => row.current).length;
+    assert.ok(current > 0 && current < DEMO_PATIENTS, `some but not all demo patients are in the ICU now (got ${current})`);
+
+    // By default: the current patients only, none of them marked as gone, and every count says so.
+    assert.equal(await table.locator('tbody tr').count(), current);
+    const currentIds = new Set(census.rows.filter((row) => row.current).map((row) => row.patientId));
+    for (const id of await table.locator('tbody tr th a').allInnerTexts()) assert.ok(currentIds.has(id), `${id} is current`);
+    for (const sub of await table.locator('tbody tr th .cell-sub').allInnerTexts()) assert.doesNotMatch(sub, /deceased|discharged|no data/);
+    assert.equal(await page.locator('.census-count').innerText(), `Showing ${current} of ${current} patients in the ICU now (alive, data in the last 24 h)`);
+    const chipCounts = await page.locator('.class-filter .chip-count').allInnerTexts();
+    assert.equal(chipCounts.reduce((sum, text) => sum + Number(text.replace(/[()]/g, '')), 0), current, 'the class counts add up to the rows shown');
+    const includeAll = page.getByRole('checkbox', { name: `Include discharged and deceased (${DEMO_PATIENTS - current})` });
+    assert.equal(await includeAll.isChecked(), false);
 
     // Never colour alone: every class cell carries its name in text.
     const classTexts = await table.locator('tbody tr td:nth-child(2)').allInnerTexts();
@@ -129,14 +172,32 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     await assertAccessible(page, 'the census');
     await screenshot(page, 'census');
 
-    // Filter: MALS only.
-    await page.getByRole('checkbox', { name: /^MALS/ }).check();
+    // Filter: MALS only; its count is the number of rows it leaves.
+    const malsChip = page.getByRole('checkbox', { name: /^MALS/ });
+    const malsCount = Number(/\((\d+)\)/.exec(await page.locator('.chip-MALS').innerText())?.[1]);
+    await malsChip.check();
     const malsRows = await table.locator('tbody tr').count();
-    assert.ok(malsRows > 0 && malsRows < 60, `some but not all patients are MALS (got ${malsRows})`);
+    assert.ok(malsRows > 0 && malsRows < current, `some but not all current patients are MALS (got ${malsRows} of ${current})`);
+    assert.equal(malsRows, malsCount);
     for (const text of await table.locator('tbody tr td:nth-child(2)').allInnerTexts()) assert.match(text, /MALS/);
-    await page.getByRole('checkbox', { name: /^MALS/ }).uncheck();
+    await malsChip.uncheck();
 
-    // Search by patient id.
+    // Everyone: the discharged and deceased come back, each marked in words.
+    await includeAll.check();
+    assert.equal(await table.locator('tbody tr').count(), DEMO_PATIENTS);
+    assert.equal(
+      await page.locator('.census-count').innerText(),
+      `Showing ${DEMO_PATIENTS} of ${DEMO_PATIENTS} patients, ${DEMO_PATIENTS - current} of them discharged or deceased`,
+    );
+    const subs = await table.locator('tbody tr th .cell-sub').allInnerTexts();
+    const marked = subs.filter((sub) => / · (deceased|discharged\? no data for \d+ (d|h)|no data yet)/.test(sub));
+    assert.equal(marked.length, DEMO_PATIENTS - current, 'every patient not in the ICU now is marked in words');
+    assert.ok(subs.some((sub) => /discharged\? no data for/.test(sub)), 'discharges are guessed from the data');
+    const allChips = await page.locator('.class-filter .chip-count').allInnerTexts();
+    assert.equal(allChips.reduce((sum, text) => sum + Number(text.replace(/[()]/g, '')), 0), DEMO_PATIENTS);
+    await assertAccessible(page, 'the census with discharged and deceased patients');
+
+    // Search by patient id (among everyone: the first admissions have long left).
     await page.getByRole('searchbox', { name: 'Search' }).fill('SYN-000007');
     assert.equal(await table.locator('tbody tr').count(), 1);
     await page.getByRole('searchbox', { name: 'Search' }).fill('');
@@ -209,22 +270,37 @@ describe('web app in headless Chromium', { skip, timeout: 300_000 }, () => {
     assert.deepEqual(await navOf(page), ['ICU census', 'Trial desk', 'Analysis']);
 
     ({ page } = await freshPage());
+    let answers = watchCensus(page);
     await signInAs(page, 'clinician');
     assert.deepEqual(await navOf(page), ['ICU census', 'Imports', 'Analysis']);
     const table = page.locator('#census-table[data-state="ready"]');
     await table.waitFor({ timeout: 60_000 });
+    const before = await table.getAttribute('data-at');
     await page.getByRole('combobox', { name: 'Site' }).selectOption('athens');
-    await page.waitForFunction(
-      (rows) => document.querySelector('#census-table')?.getAttribute('data-rows') === String(rows),
-      ATHENS_PATIENTS,
-    );
+    // The table of the new answer (another evaluation time), in its default view: Athens's current patients.
+    await page.waitForFunction((at) => {
+      const shown = document.querySelector('#census-table[data-state="ready"]');
+      return shown !== null && shown.getAttribute('data-at') !== at;
+    }, before);
+    let athens = await shownCensus(page, answers);
+    assert.equal(athens.rows.length, ATHENS_PATIENTS);
+    assert.ok(athens.rows.every((row) => row.siteId === 'athens'));
+    assert.equal(Number(await table.getAttribute('data-rows')), athens.rows.filter((row) => row.current).length);
+    for (const text of await table.locator('tbody tr th .cell-sub').allInnerTexts()) assert.match(text, /Athens/);
+    await page.getByRole('checkbox', { name: /^Include discharged and deceased/ }).check();
+    assert.equal(await table.locator('tbody tr').count(), ATHENS_PATIENTS);
     for (const text of await table.locator('tbody tr th .cell-sub').allInnerTexts()) assert.match(text, /Athens/);
 
     ({ page } = await freshPage());
+    answers = watchCensus(page);
     await signInAs(page, 'clinician.athens');
     assert.equal(await page.getByRole('combobox', { name: 'Site' }).count(), 0, 'one site: no switcher');
     await page.getByText('Site: Athens (demo)').waitFor();
     await page.locator('#census-table[data-state="ready"]').waitFor({ timeout: 60_000 });
+    athens = await shownCensus(page, answers);
+    assert.equal(athens.rows.length, ATHENS_PATIENTS);
+    assert.equal(await page.locator('#census-table tbody tr').count(), athens.rows.filter((row) => row.current).length);
+    await page.getByRole('checkbox', { name: /^Include discharged and deceased/ }).check();
     assert.equal(await page.locator('#census-table tbody tr').count(), ATHENS_PATIENTS);
   });
 

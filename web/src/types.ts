@@ -58,10 +58,16 @@ export interface CensusRow {
   therapy: { drug: string; description: string } | null;
   warnings: CensusWarning[];
   dataGaps: string[];
+  /** The latest measurement at or before the census time; null: none. */
+  lastDataAt: string | null;
+  /** In the ICU now as the server infers it (alive, data within currentWindowHours): a display filter. */
+  current: boolean;
 }
 
 export interface CensusResponse {
   at: string;
+  /** How recent a row's last data must be for it to count as current (hours). */
+  currentWindowHours: number;
   rows: CensusRow[];
 }
 

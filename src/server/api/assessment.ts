@@ -1,5 +1,6 @@
 /**
- * The bedside views: GET /api/census (one row per patient of the caller's sites) and
+ * The bedside views: GET /api/census (one row per patient of the caller's sites, or with
+ * ?scope=current only those who look present in the ICU at `at`) and
  * GET /api/patients/:patientId/assessment (everything about one patient, explained).
  * Both come from the same pure assessment (src/clinical/assessment.ts).
  */
@@ -46,17 +47,57 @@ export interface CensusRow {
   therapy: { drug: string; description: string } | null;
   warnings: Array<{ code: string; severity: string; message: string }>;
   dataGaps: string[];
+  /** The latest measurement time at or before `at` among the concepts the census reads; null: none. */
+  lastDataAt: string | null;
+  /** Alive at `at` with data in the CURRENT_DATA_WINDOW_HOURS before it (see isCurrent). */
+  current: boolean;
 }
 
-export function censusRow(patient: Patient, assessment: PatientAssessment): CensusRow {
+/**
+ * How recent a patient's latest measurement must be for the census to count them as in the ICU
+ * now. The store has no encounters (admission, discharge), so the census infers presence from
+ * data: an ICU patient has vital signs and laboratory values charted many times a day, so a day
+ * without any measurement means the stay has most likely ended (discharge or transfer).
+ */
+export const CURRENT_DATA_WINDOW_HOURS = 24;
+
+/**
+ * Whether a patient counts as in the ICU at `at`: not deceased by then, and measured within the
+ * CURRENT_DATA_WINDOW_HOURS before it (the boundary included). This is a DISPLAY filter for the
+ * census, a guess from the data rather than a clinical decision: nothing clinical (classification,
+ * eligibility, therapy) depends on it, and a patient left out is one click away (?scope=all).
+ */
+export function isCurrent(deceased: boolean, lastDataAt: string | null, at: string): boolean {
+  if (deceased || lastDataAt === null) return false;
+  return Date.parse(at) - Date.parse(lastDataAt) <= CURRENT_DATA_WINDOW_HOURS * 3_600_000;
+}
+
+/**
+ * The latest time among these measurements, whatever their order. The census's times are the
+ * store's canonical instants (toISOString: UTC, fixed width), so text order is time order and no
+ * time is parsed: the census runs this over tens of thousands of measurements per request.
+ */
+export function latestMeasurementTime(measurements: readonly Measurement[]): string | null {
+  let latest: string | null = null;
+  for (const m of measurements) if (latest === null || m.time > latest) latest = m.time;
+  return latest;
+}
+
+/**
+ * One census row. `lastDataAt` is the patient's latest measurement at or before the assessment's
+ * time, as the caller read it (the census from its bulk read; the measurements given to the
+ * engine end at `at`).
+ */
+export function censusRow(patient: Patient, assessment: PatientAssessment, lastDataAt: string | null): CensusRow {
   const days = assessment.sofa.days;
   const trend = days.slice(-7).map((d) => d.total);
+  const deceased = patient.deceasedAt !== null && patient.deceasedAt <= assessment.at;
   return {
     patientId: patient.id,
     siteId: patient.siteId,
     ageYears: ageInYears(patient.birthDate, assessment.at),
     sex: patient.sex,
-    deceased: patient.deceasedAt !== null && patient.deceasedAt <= assessment.at,
+    deceased,
     immuneClass: assessment.classification.class,
     classSummary: assessment.classification.summary,
     ruleSet: assessment.classification.ruleSet,
@@ -69,8 +110,14 @@ export function censusRow(patient: Patient, assessment: PatientAssessment): Cens
     therapy: assessment.therapy ? { drug: assessment.therapy.regimen.drug, description: assessment.therapy.regimen.description } : null,
     warnings: (assessment.therapy?.safety.warnings ?? []).map((w) => ({ code: w.code, severity: w.severity, message: w.message })),
     dataGaps: assessment.dataGaps,
+    lastDataAt,
+    current: isCurrent(deceased, lastDataAt, assessment.at),
   };
 }
+
+/** GET /api/census?scope=: `all` stays the default so existing clients keep every row. */
+const CENSUS_SCOPES = ['current', 'all'] as const;
+type CensusScope = (typeof CENSUS_SCOPES)[number];
 
 const querySchema = {
   type: 'object',
@@ -96,7 +143,8 @@ export async function censusRows(db: Database, patients: readonly Patient[], at:
   return patients.map((patient) => {
     const sofaStart = anchors.get(patient.id);
     const measurements = toMeasurements(grouped.get(patient.id) ?? []);
-    return censusRow(patient, assessPatient({ patient, measurements, at, ruleSet, sofaPreset, ...(sofaStart !== undefined ? { sofaStart } : {}) }));
+    const assessment = assessPatient({ patient, measurements, at, ruleSet, sofaPreset, ...(sofaStart !== undefined ? { sofaStart } : {}) });
+    return censusRow(patient, assessment, latestMeasurementTime(measurements));
   });
 }
 
@@ -120,19 +168,36 @@ export const assessmentRoutes: FastifyPluginAsync<{ db: Database }> = async (app
       schema: {
         tags: ['clinical'],
         summary: "ICU census: one assessed row per patient of the caller's sites",
-        querystring: { ...querySchema, properties: { ...querySchema.properties, site: { type: 'string' } } },
+        description:
+          `Each row says whether the patient counts as in the ICU now (\`current\`): not deceased at \`at\` and measured within the ${CURRENT_DATA_WINDOW_HOURS} h before it (\`lastDataAt\`). ` +
+          'The store has no admissions or discharges, so this is a display filter inferred from the data, not a clinical decision. ' +
+          '`currentWindowHours` in the answer is that window.',
+        querystring: {
+          ...querySchema,
+          properties: {
+            ...querySchema.properties,
+            site: { type: 'string' },
+            scope: {
+              type: 'string',
+              enum: [...CENSUS_SCOPES],
+              default: 'all',
+              description: `all (default): every patient of the sites; current: only rows with current = true (alive, data in the last ${CURRENT_DATA_WINDOW_HOURS} h; a display filter, not a clinical decision)`,
+            },
+          },
+        },
         response: { ...errorResponses },
       },
     },
     async (request) => {
-      const query = request.query as { at?: string; ruleSet?: string; site?: string };
+      const query = request.query as { at?: string; ruleSet?: string; site?: string; scope?: CensusScope };
       const at = evaluationTime(query.at);
       const ruleSet = ruleSetOrProblem(query.ruleSet);
       const principal = principalOf(request);
       const sites = query.site === undefined ? principal.sites : principal.sites.filter((s) => s === query.site);
       const patients = await listPatients(db, sites);
       auditAccess(request, { action: 'census:read', siteId: query.site ?? null, outcome: 'allowed' });
-      return { at, rows: await censusRows(db, patients, at, ruleSet, app.sofaPreset) };
+      const rows = await censusRows(db, patients, at, ruleSet, app.sofaPreset);
+      return { at, currentWindowHours: CURRENT_DATA_WINDOW_HOURS, rows: query.scope === 'current' ? rows.filter((row) => row.current) : rows };
     },
   );
 

@@ -2,6 +2,8 @@
  * ICU census: one row per patient of the chosen site(s), from GET /api/census. Immune class in
  * colour and words, the age of the evidence, today's SOFA with its 7-day trend, Sepsis-3,
  * eligibility, therapy, warnings and data gaps. Sort by any column, filter by class, search.
+ * By default only the patients in the ICU now (the server's `current`: alive, with recent data);
+ * one checkbox brings back the discharged and deceased, marked in words.
  * Without /api/census the page lists the patients and says the assessment is not available.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -14,7 +16,7 @@ import { Sparkline } from '../components/Sparkline.tsx';
 import { LazyDetails } from '../components/LazyDetails.tsx';
 import { Failure, Loading, NotAvailable } from '../components/States.tsx';
 import { AsOfBanner, AsOfControl } from '../components/AsOf.tsx';
-import { ageYears, formatAgeHours, plural } from '../format.ts';
+import { ageYears, formatAgeHours, formatShortDateTime, plural } from '../format.ts';
 import { patientPath } from '../routes.ts';
 import type { CensusResponse, CensusRow, Patient } from '../types.ts';
 
@@ -104,17 +106,22 @@ function CensusTable({ data, at }: { data: CensusResponse; at: string | null }) 
   const [search, setSearch] = useState('');
   const [classes, setClasses] = useState<Set<string>>(() => new Set());
   const [sort, setSort] = useState<Sort>({ key: 'class', descending: false });
+  // Page state like the other filters: a census is about who is in the ICU now.
+  const [includeAll, setIncludeAll] = useState(false);
 
+  const elsewhere = useMemo(() => data.rows.filter((row) => !row.current).length, [data]);
+  // The rows in scope: everything below (class counts, "Showing X of Y", filters) counts these.
+  const scoped = useMemo(() => (includeAll ? data.rows : data.rows.filter((row) => row.current)), [data, includeAll]);
   const counts = useMemo(() => {
     const c = new Map<string, number>();
-    for (const row of data.rows) c.set(row.immuneClass, (c.get(row.immuneClass) ?? 0) + 1);
+    for (const row of scoped) c.set(row.immuneClass, (c.get(row.immuneClass) ?? 0) + 1);
     return c;
-  }, [data]);
+  }, [scoped]);
   const ruleSets = useMemo(() => [...new Set(data.rows.map((r) => `${r.ruleSet.id} ${r.ruleSet.version}`))], [data]);
 
   const rows = useMemo(() => {
     const needle = search.trim().toLowerCase();
-    const filtered = data.rows.filter(
+    const filtered = scoped.filter(
       (row) =>
         (classes.size === 0 || classes.has(row.immuneClass)) &&
         (needle === '' || row.patientId.toLowerCase().includes(needle) || siteName(sites, row.siteId).toLowerCase().includes(needle)),
@@ -124,7 +131,7 @@ function CensusTable({ data, at }: { data: CensusResponse; at: string | null }) 
       (a, b) => compareRows(a, b, sort) || (b.sofaToday ?? -1) - (a.sofaToday ?? -1) || a.patientId.localeCompare(b.patientId),
     );
     return sorted;
-  }, [data, search, classes, sort, sites]);
+  }, [scoped, search, classes, sort, sites]);
 
   const toggleClass = (value: string) => {
     const next = new Set(classes);
@@ -174,14 +181,26 @@ function CensusTable({ data, at }: { data: CensusResponse; at: string | null }) 
             </label>
           ))}
         </fieldset>
+        <fieldset class="scope-filter">
+          <legend>ICU stay</legend>
+          <label class="chip">
+            <input type="checkbox" checked={includeAll} onChange={() => setIncludeAll(!includeAll)} aria-controls="census-table" />
+            Include discharged and deceased <span class="chip-count">({elsewhere})</span>
+          </label>
+        </fieldset>
       </div>
       <p class="census-count" role="status" aria-live="polite">
-        Showing {rows.length} of {plural(data.rows.length, 'patient')}
+        Showing {rows.length} of {plural(scoped.length, 'patient')}
+        {includeAll
+          ? elsewhere > 0
+            ? `, ${elsewhere} of them discharged or deceased`
+            : ''
+          : ` in the ICU now (alive, data in the last ${data.currentWindowHours} h)`}
         {classes.size > 0 ? ` · class: ${[...classes].map(classLabel).join(', ')}` : ''}
         {search.trim() ? ` · search “${search.trim()}”` : ''}
       </p>
       <div class="table-wrap">
-        <table id="census-table" class="census-table" data-state="ready" data-rows={rows.length}>
+        <table id="census-table" class="census-table" data-state="ready" data-rows={rows.length} data-at={data.at}>
           <caption>
             Immune class under rule set {ruleSets.join(', ') || '—'}. SOFA: today's total (0–24) and the last 7 days; a hollow
             dot on the axis marks a day without SOFA. Components not measured are scored 0 and counted as missing.
@@ -201,30 +220,64 @@ function CensusTable({ data, at }: { data: CensusResponse; at: string | null }) 
           </thead>
           <tbody>
             {rows.map((row) => (
-              <CensusTableRow key={row.patientId} row={row} siteLabel={siteName(sites, row.siteId)} at={at} />
+              <CensusTableRow key={row.patientId} row={row} siteLabel={siteName(sites, row.siteId)} at={at} evaluatedAt={data.at} />
             ))}
           </tbody>
         </table>
       </div>
-      {rows.length === 0 ? <p class="state">No patient matches the filters.</p> : null}
+      {rows.length === 0 ? (
+        <p class="state">
+          {scoped.length === 0 && !includeAll && elsewhere > 0
+            ? `No patient has data in the last ${data.currentWindowHours} h. ${plural(elsewhere, 'discharged or deceased patient')} hidden.`
+            : 'No patient matches the filters.'}
+        </p>
+      ) : null}
     </>
   );
 }
 
+/**
+ * Why a row is not among the patients in the ICU now, in words (never colour alone): the deceased
+ * tag says it for the dead; for the others, how long the data have stopped (most likely a
+ * discharge, which the data do not record).
+ */
+function absence(row: CensusRow, evaluatedAt: string): string | null {
+  if (row.current || row.deceased) return null;
+  if (row.lastDataAt === null) return 'no data yet';
+  const hours = (Date.parse(evaluatedAt) - Date.parse(row.lastDataAt)) / 3_600_000;
+  return `discharged? no data for ${formatAgeHours(hours)}`;
+}
+
 /** Rows re-render only when their own data changes (filtering 500 rows must stay instant). */
-const CensusTableRow = memo(function CensusTableRow({ row, siteLabel, at }: { row: CensusRow; siteLabel: string; at: string | null }) {
+const CensusTableRow = memo(function CensusTableRow({
+  row,
+  siteLabel,
+  at,
+  evaluatedAt,
+}: {
+  row: CensusRow;
+  siteLabel: string;
+  at: string | null;
+  evaluatedAt: string;
+}) {
   const href = patientPath(row.patientId) + (at ? `?at=${encodeURIComponent(at)}` : '');
   const trend = row.sofaTrend.map((value, i, all) => ({ label: i === all.length - 1 ? 'today' : `day −${all.length - 1 - i}`, value }));
   const warnings = row.warnings.filter((w) => w.severity === 'warning');
   const others = row.warnings.filter((w) => w.severity !== 'warning');
   const stale = row.immuneClass === 'indeterminate' && row.dataGaps.some((g) => g.includes('stale'));
+  const away = absence(row, evaluatedAt);
   return (
-    <tr class={row.deceased ? 'row-deceased' : undefined}>
+    <tr class={row.deceased ? 'row-deceased' : away !== null ? 'row-away' : undefined}>
       <th scope="row">
         <a href={href}>{row.patientId}</a>
         <div class="cell-sub">
           {siteLabel} · {row.ageYears ?? '?'} y{row.sex ? `, ${row.sex}` : ''}
           {row.deceased ? <strong class="tag tag-deceased"> · deceased</strong> : null}
+          {away !== null ? (
+            <strong class="tag tag-away" title={row.lastDataAt ? `Last data ${formatShortDateTime(row.lastDataAt)}` : undefined}>
+              {` · ${away}`}
+            </strong>
+          ) : null}
         </div>
       </th>
       <td>
