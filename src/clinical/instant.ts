@@ -74,6 +74,26 @@ export function fixedDateTimeMs(t: string): number | null | undefined {
   const minute = digitsAt(t, 14, 2);
   const second = digitsAt(t, 17, 2);
   if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  return civilMs(year, month, day, hour, minute, second);
+}
+
+/**
+ * fixedDateTimeMs on bytes (ASCII digits of "YYYY-MM-DD?HH:MM:SS" from `at`): the MIMIC-IV
+ * reader parses chart times without decoding the line to text.
+ */
+export function fixedDateTimeMsOfBytes(b: Uint8Array, at: number): number | null | undefined {
+  const year = byteDigitsAt(b, at, 4);
+  const month = byteDigitsAt(b, at + 5, 2);
+  const day = byteDigitsAt(b, at + 8, 2);
+  const hour = byteDigitsAt(b, at + 11, 2);
+  const minute = byteDigitsAt(b, at + 14, 2);
+  const second = byteDigitsAt(b, at + 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  return civilMs(year, month, day, hour, minute, second);
+}
+
+/** Milliseconds of a proleptic Gregorian date and time read as UTC; null when it does not exist. */
+function civilMs(year: number, month: number, day: number, hour: number, minute: number, second: number): number | null {
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day < 1 || day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
@@ -84,6 +104,17 @@ export function fixedDateTimeMs(t: string): number | null | undefined {
   const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
   const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
   return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000;
+}
+
+/** The decimal number of the `count` ASCII digits at `start` of `b`, or -1. */
+export function byteDigitsAt(b: Uint8Array, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const c = b[i]! - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    value = value * 10 + c;
+  }
+  return value;
 }
 
 /** The decimal number of `count` digits at `start`, or -1. */

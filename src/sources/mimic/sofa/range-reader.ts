@@ -1,11 +1,20 @@
 /**
  * Lines of a byte range of a plain CSV file, for the SOFA reader (read.ts: one range = the whole
- * file) and its threads (worker.ts: one range each). Blocks are decoded in one go and split at
- * newlines (decoding line by line costs more than decoding everything).
+ * file) and its threads (worker.ts: one range each). Lines are cut at newline bytes, and the
+ * caller's `onBytes` sees a line's bytes before anything is decoded: the rows of other items
+ * (most of chartevents) cost a scan for the item id, and chartevents rows are read on their bytes
+ * altogether. Only the lines it leaves are decoded and passed to `take` as text.
  */
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { ReadJob } from './parallel.ts';
+
+/**
+ * Deals with a line on its bytes [start, end) (no newline, no carriage return): true when it did
+ * (kept or skipped the row), false to have the line decoded and passed to `take` (anything it
+ * cannot judge on bytes, so that errors are reported by the one text path). Called only for a
+ * line that holds no quote and is not inside a quoted field: the line is a whole record.
+ */
+export type LineBytes = (bytes: Buffer, start: number, end: number) => boolean;
 
 /**
  * The lines whose first byte lies in [start, end): a range after the first skips the line it
@@ -17,17 +26,31 @@ export function readRange(
   job: Pick<ReadJob, 'path' | 'range'>,
   take: (line: string, lineNumber: number) => void,
   onProgress: (bytes: number) => void,
+  onBytes?: LineBytes,
 ): number {
   const { start, end } = job.range!;
   const fd = fs.openSync(job.path, 'r');
-  const block = Buffer.allocUnsafe(1 << 20);
-  const decoder = new StringDecoder('utf8');
+  const BLOCK = 1 << 20;
+  let block = Buffer.allocUnsafe(BLOCK);
   let physical = 0;
   let pending = '';
   let pendingFrom = 0;
-  const emit = (raw: string) => {
+  /** Position of the next quote byte at or after the current line in `data` (-1: none left). */
+  let nextQuote = -1;
+  const emitBytes = (data: Buffer, from: number, to: number) => {
+    let stop = to;
+    if (stop > from && data[stop - 1] === 13) stop--;
+    if (onBytes !== undefined && pending === '' && !(physical === 0 && start === 0)) {
+      if (nextQuote !== -1 && nextQuote < from) nextQuote = data.indexOf(34, from);
+      if ((nextQuote === -1 || nextQuote >= stop) && onBytes(data, from, stop)) {
+        physical++;
+        return;
+      }
+    }
+    emit(data.toString('utf8', from, stop));
+  };
+  const emit = (line: string) => {
     physical++;
-    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (physical === 1 && start === 0) return; // the header
     if (pending === '' && line.indexOf('"') === -1) {
       take(line, physical);
@@ -62,31 +85,50 @@ export function readRange(
       }
     }
     if (position >= end) return 0;
-    let carry = '';
+    // Bytes of an unfinished line carried from the previous block sit at the front of `block`.
+    let carried = 0;
     for (;;) {
-      const n = fs.readSync(fd, block, 0, block.length, position);
+      if (carried === block.length) {
+        // A line longer than the block: grow it.
+        const bigger = Buffer.allocUnsafe(block.length * 2);
+        block.copy(bigger, 0, 0, carried);
+        block = bigger;
+      }
+      const n = fs.readSync(fd, block, carried, block.length - carried, position);
       if (n === 0) {
-        const rest = carry + decoder.end();
-        if (rest !== '') emit(rest);
+        if (carried > 0) {
+          const rest = block.subarray(0, carried);
+          nextQuote = rest.indexOf(34);
+          emitBytes(rest, 0, carried);
+        }
         break;
       }
-      const blockStart = position;
+      const blockStart = position - carried;
       position += n;
-      let cut = n;
+      let cut = carried + n;
       let last = false;
       if (position >= end) {
         // The line holding byte end - 1 is this range's last: cut after its newline.
         const nl = block.indexOf(10, Math.max(end - 1 - blockStart, 0));
-        if (nl !== -1 && nl < n) {
+        if (nl !== -1 && nl < carried + n) {
           cut = nl + 1;
           last = true;
         }
       }
-      const lines = (carry + decoder.write(block.subarray(0, cut))).split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) emit(line);
+      const data = cut === block.length ? block : block.subarray(0, cut);
+      nextQuote = data.indexOf(34);
+      let from = 0;
+      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, from)) {
+        emitBytes(data, from, nl);
+        from = nl + 1;
+      }
+      if (last) {
+        onProgress(end - start);
+        break;
+      }
+      carried = cut - from;
+      if (carried > 0) block.copy(block, 0, from, cut);
       onProgress(Math.min(position, end) - start);
-      if (last) break;
     }
     if (pending !== '') take(pending, pendingFrom);
     onProgress(end - start);

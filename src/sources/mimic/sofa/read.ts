@@ -10,12 +10,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixedDateTimeMs } from '../../../clinical/instant.ts';
+import { fixedDateTimeMs, fixedDateTimeMsOfBytes } from '../../../clinical/instant.ts';
 import { splitCsvRecord } from '../../csv-record.ts';
 import { firstLine } from '../../ingest/files.ts';
 import { isGzipFile, readLineChunks } from '../../ingest/lines.ts';
-import { readRange } from './range-reader.ts';
-import { CHART_ITEMS, LAB_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
+import { type LineBytes, readRange } from './range-reader.ts';
+import { CHART_ITEMS, CHART_TEXT_ITEMS, LAB_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
 
 export type SofaTable = 'icustays' | 'chartevents' | 'labevents' | 'inputevents' | 'outputevents';
 export const ORDER: readonly SofaTable[] = ['icustays', 'labevents', 'inputevents', 'outputevents', 'chartevents'];
@@ -121,8 +121,11 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
       // Plain files: one byte range (the reader the threads use).
       columns = checkHeader(firstLine(file));
       if (!headerProblem) {
-        readRange({ path: file, range: { start: 0, end: totalBytes } }, take, (bytesRead) =>
-          options.onProgress?.({ table, bytesRead, totalBytes, rows: summary.rows }),
+        readRange(
+          { path: file, range: { start: 0, end: totalBytes } },
+          take,
+          (bytesRead) => options.onProgress?.({ table, bytesRead, totalBytes, rows: summary.rows }),
+          bytesReader(table, columns, tables, summary),
         );
       }
     } else {
@@ -315,6 +318,132 @@ export function wantedItems(table: SofaTable): ReadonlySet<number> | null {
     case 'outputevents':
       return URINE_ITEMS;
   }
+}
+
+/**
+ * What a plain file's reader (range-reader.ts) does with a line before decoding it: chartevents
+ * rows are read on their bytes (chartRowOfBytes), the rows of other tables skipped on their item
+ * id when SOFA does not read that item. Counts go to `counts` (rows seen, rows kept).
+ */
+export function bytesReader(table: SofaTable, columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }): LineBytes | undefined {
+  if (table === 'chartevents') return chartRowOfBytes(columns, tables, counts);
+  const wanted = wantedItems(table);
+  const index = columns.get('itemid');
+  if (wanted === null || index === undefined) return undefined;
+  const at = new Int32Array(columns.size + 1);
+  return (bytes, start, end) => {
+    if (!fieldBounds(bytes, start, end, at, columns.size, index)) return false;
+    const item = byteId(bytes, at[index]!, at[index + 1]! - 1);
+    if (item < 0 || wanted.has(item)) return false;
+    counts.rows++;
+    return true;
+  };
+}
+
+/**
+ * A chartevents row read on its bytes, the same as readRow reads its text: true when the row was
+ * dealt with (kept, or skipped as another item); false when anything is not in the plain form
+ * (quotes, signs, spaces, another time format, a wrong field count, a bad number), so that the
+ * text path reads it and reports what is wrong. Only the value text of the items whose text SOFA
+ * reads (CHART_TEXT_ITEMS) is decoded; the other rows carry only their number.
+ */
+function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }): LineBytes {
+  const [subject, stay, charttime, storetime, itemid, value, valuenum] = ['subject_id', 'stay_id', 'charttime', 'storetime', 'itemid', 'value', 'valuenum'].map(
+    (name) => columns.get(name) ?? -1,
+  ) as [number, number, number, number, number, number, number];
+  const at = new Int32Array(columns.size + 1);
+  // [start, end) of field i is [at[i], at[i + 1] - 1).
+  const from = (i: number) => at[i]!;
+  const to = (i: number) => at[i + 1]! - 1;
+  return (bytes, start, end) => {
+    // The item first (as readRow does): another item's row is skipped whatever the rest holds.
+    if (!fieldBounds(bytes, start, end, at, columns.size, itemid)) return false;
+    const item = byteId(bytes, from(itemid), to(itemid));
+    if (item < 0) return false;
+    if (!CHART_ITEMS.has(item)) {
+      counts.rows++;
+      return true;
+    }
+    if (!fieldBounds(bytes, start, end, at, columns.size)) return false;
+    const subjectId = byteId(bytes, from(subject), to(subject));
+    const stayId = stay < 0 || from(stay) === to(stay) ? null : byteId(bytes, from(stay), to(stay));
+    const chartMs = byteTime(bytes, from(charttime), to(charttime));
+    const noStoretime = storetime < 0 || from(storetime) === to(storetime);
+    const storeMs = noStoretime ? null : byteTime(bytes, from(storetime), to(storetime));
+    const number = valuenum < 0 ? null : byteNumber(bytes, from(valuenum), to(valuenum));
+    if (subjectId < 0 || stayId === -1 || chartMs === null || (!noStoretime && storeMs === null) || number === undefined) return false;
+    const text = value < 0 || from(value) === to(value) ? null : CHART_TEXT_ITEMS.has(item) ? bytes.toString('utf8', from(value), to(value)) : '';
+    counts.rows++;
+    counts.kept++;
+    tables.addChart({ subjectId, stayId, charttime: chartMs, storetime: storeMs, itemid: item, value: text, valuenum: number });
+    return true;
+  };
+}
+
+/**
+ * Start of the fields of a line without quotes into `at` (at[i + 1] - 1 is where field i ends),
+ * up to field `upTo` (all fields when undefined); false when the line has fewer fields than that
+ * or, when all are wanted, not exactly `count`.
+ */
+function fieldBounds(bytes: Buffer, start: number, end: number, at: Int32Array, count: number, upTo = count - 1): boolean {
+  let field = 0;
+  at[0] = start;
+  for (let i = start; i < end; i++) {
+    if (bytes[i] === 44) {
+      if (++field >= count) return false;
+      at[field] = i + 1;
+      if (field > upTo) return true;
+    }
+  }
+  if (field < upTo) return false;
+  if (upTo === count - 1 && field !== count - 1) return false;
+  at[field + 1] = end + 1;
+  return true;
+}
+
+/** A non-empty run of at most 15 ASCII digits as a number, else -1 (the text path decides). */
+function byteId(bytes: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]! - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/** "YYYY-MM-DD HH:MM:SS" (or T) as parseMimicTime reads it; null for anything else (the text path decides). */
+function byteTime(bytes: Buffer, start: number, end: number): number | null {
+  if (end - start !== 19 || bytes[start + 4] !== 45 || bytes[start + 7] !== 45 || bytes[start + 13] !== 58 || bytes[start + 16] !== 58) return null;
+  const sep = bytes[start + 10];
+  if (sep !== 32 && sep !== 84) return null;
+  return fixedDateTimeMsOfBytes(bytes, start) ?? null;
+}
+
+/**
+ * valuenum on bytes: null when empty, whole numbers (optionally negative) read digit by digit,
+ * anything with a point or exponent through Number() of its text (so the double is the one the
+ * text path gets); undefined when it is not a finite number (the text path reports it).
+ */
+function byteNumber(bytes: Buffer, start: number, end: number): number | null | undefined {
+  if (end === start) return null;
+  let i = start;
+  const negative = bytes[i] === 45;
+  if (negative) i++;
+  if (i < end && end - i <= 15) {
+    let value = 0;
+    for (; i < end; i++) {
+      const c = bytes[i]! - 48;
+      if (!(c >= 0 && c <= 9)) break;
+      value = value * 10 + c;
+    }
+    if (i === end) return negative ? -value : value;
+  }
+  const raw = bytes.toString('latin1', start, end);
+  if (raw.trim() === '') return null;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 class FieldError extends Error {}

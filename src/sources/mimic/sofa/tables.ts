@@ -76,6 +76,12 @@ export const CHART_ITEMS: ReadonlySet<number> = new Set([
   ...ITEM.o2Flows,
   ITEM.o2Device,
 ]);
+/**
+ * The chart items whose value text addChart reads (GCS verbal "No Response-ETT", ventilator modes,
+ * O2 devices, O2 flows charted or not); for the others it reads only valuenum, so the byte reader
+ * (read.ts) does not decode their text.
+ */
+export const CHART_TEXT_ITEMS: ReadonlySet<number> = new Set([ITEM.gcsVerbal, ITEM.ventilatorMode, ITEM.ventilatorModeHamilton, ...ITEM.o2Flows, ITEM.o2Device]);
 export const LAB_ITEMS: ReadonlySet<number> = new Set([...ITEM.bgItems, ...ITEM.enzymeItems, ...ITEM.chemistryItems, ...ITEM.cbcItems]);
 export const URINE_ITEMS: ReadonlySet<number> = new Set(ITEM.urineItems);
 

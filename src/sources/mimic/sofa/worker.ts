@@ -9,7 +9,7 @@ import { splitCsvRecord } from '../../csv-record.ts';
 import { readLineChunks } from '../../ingest/lines.ts';
 import type { ReadJob, WorkerMessage } from './parallel.ts';
 import { readRange } from './range-reader.ts';
-import { type Columns, readRow } from './read.ts';
+import { type Columns, bytesReader, readRow } from './read.ts';
 import { MimicSofaTables } from './tables.ts';
 
 const { jobs } = workerData as { jobs: ReadJob[] };
@@ -51,7 +51,8 @@ async function run(): Promise<void> {
         post({ kind: 'progress', index: job.index, bytes: chunk.bytesRead });
       }
     } else {
-      result.lines = readRange(job, take, (bytes) => post({ kind: 'progress', index: job.index, bytes }));
+      const onBytes = bytesReader(job.table, columns, tables, result);
+      result.lines = readRange(job, take, (bytes) => post({ kind: 'progress', index: job.index, bytes }), onBytes);
     }
     post({ kind: 'job', result });
   }
