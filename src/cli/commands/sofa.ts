@@ -36,9 +36,9 @@ import type { Measurement } from '../../clinical/types.ts';
 import { defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
 import type { ImportIssue } from '../../sources/import-format.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
-import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
-import { readMimicSofaTablesParallel } from '../../sources/mimic/sofa/parallel.ts';
-import { MimicDirectoryError, type MimicReadResult } from '../../sources/mimic/sofa/read.ts';
+import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
+import { type MimicReadSummary, type ParallelScoreOptions, scoreMimicSofaCsv, scoreMimicSofaStays } from '../../sources/mimic/sofa/parallel.ts';
+import { MimicDirectoryError } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -115,24 +115,17 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     throw new UsageError(`--workers must be a whole number from 1 to 16 (got "${options.workers}")`);
   }
   const progress = ctx.stderr.isTTY === true && options.json !== true;
-  let read: MimicReadResult;
-  try {
-    read = await readMimicSofaTablesParallel(dir, {
-      ...(workers === undefined ? {} : { workers }),
-      onProgress: progress
-        ? (p) => {
-            const percent = p.totalBytes === 0 ? 100 : Math.min(100, Math.floor((100 * p.bytesRead) / p.totalBytes));
-            ctx.stderr.write(`\rreading MIMIC-IV tables: ${percent}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
-          }
-        : undefined,
-    });
-  } catch (error) {
-    if (error instanceof MimicDirectoryError) throw new CommandFailure(error.message, { path: dir });
-    const err = error as NodeJS.ErrnoException;
-    throw new CommandFailure(`cannot read ${dir}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { path: dir });
-  }
-  if (progress) ctx.stderr.write('\rscoring...                                        \r');
   const scoring = { pfArithmetic: options.pfFloat64 === true ? ('float64' as const) : ('decimal' as const) };
+  const parallel: ParallelScoreOptions = {
+    ...(workers === undefined ? {} : { workers }),
+    scoring,
+    onProgress: progress
+      ? (p) => {
+          const percent = p.totalBytes === 0 ? 100 : Math.min(100, Math.floor((100 * p.bytesRead) / p.totalBytes));
+          ctx.stderr.write(`\rreading and scoring MIMIC-IV tables: ${percent}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
+        }
+      : undefined,
+  };
   const preset = {
     id: 'mimic-iv',
     version: SOFA_PRESETS['mimic-iv']!.version,
@@ -140,25 +133,43 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     pfArithmetic: scoring.pfArithmetic,
   };
   const thresholds = { id: SOFA_PRESETS['mimic-iv']!.thresholds.id, version: SOFA_PRESETS['mimic-iv']!.thresholds.version };
-  const errors = read.issues.filter((i) => i.severity === 'error').length + read.issuesDropped;
+  const failed = (error: unknown): never => {
+    if (error instanceof MimicDirectoryError) throw new CommandFailure(error.message, { path: dir });
+    const err = error as NodeJS.ErrnoException;
+    throw new CommandFailure(`cannot read ${dir}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { path: dir });
+  };
+  /** Every stay scored, kept in memory (the JSON documents and the daily view hold them all anyway). */
+  const allStays = async (): Promise<{ read: MimicReadSummary; stays: MimicSofaStay[] }> => {
+    const stays: MimicSofaStay[] = [];
+    const read = await scoreMimicSofaStays(dir, parallel, (stay) => stays.push(stay)).catch(failed);
+    return { read, stays };
+  };
 
+  let read: MimicReadSummary;
   if (options.hourly === true && options.json !== true) {
-    // CSV rows stream out stay by stay: a cohort's hours are never all in memory.
+    // CSV rows stream out stay by stay, in stay order, as the threads score them: a cohort's
+    // hours are never all in memory.
     const sink: FileSink = options.out === undefined ? { write: (text) => void ctx.stdout.write(text), close: () => {} } : fileSink(options.out);
     let rows = 0;
     let stayCount = 0;
     sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
-    for (const stay of mimicCodeSofaStays(read.tables, scoring)) {
-      stayCount++;
-      rows += stay.hours.length;
-      if (stay.hours.length > 0) sink.write(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
+    try {
+      read = await scoreMimicSofaCsv(dir, parallel, (stay) => {
+        stayCount++;
+        rows += stay.rows;
+        if (stay.rows > 0) sink.write(`${stay.csv}\n`);
+      }).catch(failed);
+    } finally {
+      sink.close();
     }
-    sink.close();
+    if (progress) ctx.stderr.write('\r'.padEnd(60, ' ') + '\r');
     if (options.out !== undefined) {
       ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stayCount} stay(s) to ${options.out} (preset mimic-iv)\n`);
     }
   } else if (options.hourly === true) {
-    const stays = mimicCodeSofa(read.tables, scoring);
+    const scored = await allStays();
+    read = scored.read;
+    const stays = scored.stays;
     const rows = stays.reduce((n, s) => n + s.hours.length, 0);
     if (options.out !== undefined) {
       const sink = fileSink(options.out);
@@ -186,10 +197,13 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     };
     ctx.print(true, document, () => '');
   } else {
-    const stays = mimicCodeSofa(read.tables, scoring);
-    const daily = stays.map((s) => ({ stayId: s.stayId, subjectId: s.subjectId, hadmId: s.hadmId, days: mimicDays(s) }));
+    const scored = await allStays();
+    read = scored.read;
+    if (progress) ctx.stderr.write('\r'.padEnd(60, ' ') + '\r');
+    const daily = scored.stays.map((s) => ({ stayId: s.stayId, subjectId: s.subjectId, hadmId: s.hadmId, days: mimicDays(s) }));
     ctx.print(options.json === true, { preset, thresholds, stays: daily, files: read.files, issues: read.issues }, () => mimicDaysText(daily));
   }
+  const errors = read.issues.filter((i) => i.severity === 'error').length + read.issuesDropped;
   for (const issue of read.issues) if (issue.severity === 'warning') ctx.stderr.write(`immunoguide: warning: ${issue.message}\n`);
   if (errors > 0) {
     for (const issue of read.issues.filter((i) => i.severity === 'error').slice(0, 20)) {

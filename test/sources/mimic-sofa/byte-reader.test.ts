@@ -12,7 +12,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { mimicCodeSofa } from '../../../src/sources/mimic/sofa/hourly.ts';
-import { readMimicSofaTablesParallel } from '../../../src/sources/mimic/sofa/parallel.ts';
+import { scoreMimicSofaStays } from '../../../src/sources/mimic/sofa/parallel.ts';
+import type { MimicSofaStay } from '../../../src/sources/mimic/sofa/hourly.ts';
 import { type MimicReadResult, readMimicSofaTables } from '../../../src/sources/mimic/sofa/read.ts';
 
 let plain: string;
@@ -115,13 +116,11 @@ test('plain files read on their bytes give what the text path gives for the same
   assert.deepEqual(mimicCodeSofa(bytes.tables), mimicCodeSofa(text.tables));
 });
 
-test('the same on worker threads with small byte ranges (rows cut anywhere, quoted fields across lines)', async () => {
+test('the same on threads that each keep a part of the patients (rows routed on their bytes or their text)', async () => {
   const single = await readMimicSofaTables(plain);
-  for (const splitBytes of [4096, 65_536]) {
-    const parallel = await readMimicSofaTablesParallel(plain, { workers: 3, splitBytes });
-    // (The parallel reader lists the warnings for missing tables after the errors.)
-    const sorted = (r: MimicReadResult) => ({ ...basename(r), issues: basename(r).issues.map((i) => JSON.stringify(i)).sort() });
-    assert.deepEqual(sorted(parallel), sorted(single));
-    assert.deepEqual(parallel.tables.exportState(), single.tables.exportState());
-  }
+  const stays: MimicSofaStay[] = [];
+  const parallel = await scoreMimicSofaStays(plain, { workers: 3 }, (stay) => stays.push(stay));
+  assert.deepEqual(parallel.issues, single.issues);
+  assert.deepEqual(parallel.files, single.files);
+  assert.deepEqual(stays, mimicCodeSofa(single.tables));
 });

@@ -1,7 +1,8 @@
 /**
- * The parallel MIMIC-IV reader (byte ranges of large files on worker threads, tables merged)
- * gives exactly what the single-threaded reader gives: same hourly scores, same counts, same
- * issues with the same absolute line numbers.
+ * The parallel MIMIC-IV scorer (patients cut into parts by subject_id, each part read and scored
+ * on its own thread, stays merged back in stay order) gives exactly what the single-threaded
+ * reader and scorer give: same hourly scores in the same order, same counts, same issues with the
+ * same line numbers.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { mimicCodeSofa } from '../../../src/sources/mimic/sofa/hourly.ts';
-import { readMimicSofaTablesParallel } from '../../../src/sources/mimic/sofa/parallel.ts';
+import { type StayCsv, scoreMimicSofaCsv, scoreMimicSofaStays } from '../../../src/sources/mimic/sofa/parallel.ts';
+import type { MimicSofaStay } from '../../../src/sources/mimic/sofa/hourly.ts';
 import { readMimicSofaTables } from '../../../src/sources/mimic/sofa/read.ts';
 
 let dir: string;
@@ -70,21 +72,42 @@ before(() => {
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('parallel reading (ranges of every file on 3 threads) equals the single-threaded reader', async () => {
+test('scoring on 2 and 3 threads equals reading and scoring on one', async () => {
   const single = await readMimicSofaTables(dir);
-  const parallel = await readMimicSofaTablesParallel(dir, { workers: 3, splitBytes: 4096 });
   assert.deepEqual(
     single.issues.map((i) => [path.basename(i.file), i.line]),
     BAD_LINES.map((line) => ['chartevents.csv', line]),
   );
+  const expected = mimicCodeSofa(single.tables);
+  assert.equal(expected.length, 12);
+  assert.ok(expected.some((s) => s.hours.some((h) => h.total >= 6)), 'the cohort scores');
+  for (const workers of [2, 3]) {
+    const stays: MimicSofaStay[] = [];
+    const parallel = await scoreMimicSofaStays(dir, { workers }, (stay) => stays.push(stay));
+    assert.deepEqual(parallel.issues, single.issues, `${workers} threads: issues`);
+    assert.equal(parallel.issuesDropped, 0);
+    assert.deepEqual(parallel.files, single.files, `${workers} threads: files and counts`);
+    assert.deepEqual(stays, expected, `${workers} threads: stays in stay order`);
+  }
+});
+
+test('as CSV text: the same rows in the same order, with a cap on the issues kept', async () => {
+  const single = await readMimicSofaTables(dir, { maxIssues: 2 });
+  const chunks: StayCsv[] = [];
+  const parallel = await scoreMimicSofaCsv(dir, { workers: 2, maxIssues: 2 }, (stay) => chunks.push(stay));
   assert.deepEqual(parallel.issues, single.issues);
+  assert.equal(parallel.issuesDropped, single.issuesDropped);
+  assert.equal(parallel.issuesDropped, BAD_LINES.length - 2);
+  const expected = mimicCodeSofa(single.tables);
   assert.deepEqual(
-    parallel.files.map((f) => [f.table, f.rows, f.kept, f.rejected]).sort(),
-    single.files.map((f) => [f.table, f.rows, f.kept, f.rejected]).sort(),
+    chunks.map((c) => c.stayId),
+    expected.map((s) => s.stayId),
   );
-  const a = mimicCodeSofa(single.tables);
-  const b = mimicCodeSofa(parallel.tables);
-  assert.equal(a.length, 12);
-  assert.ok(a.some((s) => s.hours.some((h) => h.total >= 6)), 'the cohort scores');
-  assert.deepEqual(b, a);
+  assert.deepEqual(
+    chunks.map((c) => c.rows),
+    expected.map((s) => s.hours.length),
+  );
+  const single1: StayCsv[] = [];
+  await scoreMimicSofaCsv(dir, { workers: 1 }, (stay) => single1.push(stay));
+  assert.deepEqual(chunks, single1);
 });

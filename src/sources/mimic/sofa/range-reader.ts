@@ -1,12 +1,11 @@
 /**
- * Lines of a byte range of a plain CSV file, for the SOFA reader (read.ts: one range = the whole
- * file) and its threads (worker.ts: one range each). Lines are cut at newline bytes, and the
+ * Lines of a byte range of a plain CSV file, for the SOFA reader (read.ts reads whole files as
+ * one range; any range works, cut at line boundaries as below). Lines are cut at newline bytes, and the
  * caller's `onBytes` sees a line's bytes before anything is decoded: the rows of other items
  * (most of chartevents) cost a scan for the item id, and chartevents rows are read on their bytes
  * altogether. Only the lines it leaves are decoded and passed to `take` as text.
  */
 import fs from 'node:fs';
-import type { ReadJob } from './parallel.ts';
 
 /**
  * Deals with a line on its bytes [start, end) (no newline, no carriage return): true when it did
@@ -23,12 +22,12 @@ export type LineBytes = (bytes: Buffer, start: number, end: number) => boolean;
  * number of physical lines owned (the header included for the first range, not passed on).
  */
 export function readRange(
-  job: Pick<ReadJob, 'path' | 'range'>,
+  job: { path: string; range: { start: number; end: number } },
   take: (line: string, lineNumber: number) => void,
   onProgress: (bytes: number) => void,
   onBytes?: LineBytes,
 ): number {
-  const { start, end } = job.range!;
+  const { start, end } = job.range;
   const fd = fs.openSync(job.path, 'r');
   const BLOCK = 1 << 20;
   let block = Buffer.allocUnsafe(BLOCK);

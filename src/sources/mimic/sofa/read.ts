@@ -75,6 +75,44 @@ export function findSofaTables(dir: string): Map<SofaTable, string> {
 export interface MimicReadOptions {
   onProgress?: (progress: MimicReadProgress) => void;
   maxIssues?: number;
+  /**
+   * Read only the rows of one part of the patients (the parallel scorer, parallel.ts): part
+   * `index` of `count` holds the subjects with subject_id % count === index, every table of
+   * them. icustays is read whole by every part (the stays of a table without subject_id are
+   * routed through it); each row of the other tables is counted, kept or reported by exactly
+   * one part, and what concerns the files as a whole (missing tables, header problems, the
+   * rows of icustays) only by part 0.
+   */
+  part?: { index: number; count: number };
+}
+
+/**
+ * Which part a row belongs to, from its subject_id, or for a table without that column from
+ * its stay_id through icustays (a stay icustays does not know goes by its own id). A row whose
+ * key is not a plain non-negative integer belongs to part 0, which reads it and reports it.
+ */
+interface Router {
+  column: number;
+  viaStay: boolean;
+  staySubjects: ReadonlyMap<number, number>;
+  index: number;
+  count: number;
+}
+
+const partOfKey = (r: Router, key: number): number => (r.viaStay ? (r.staySubjects.get(key) ?? key) : key) % r.count;
+
+function ownsText(r: Router, line: string): boolean {
+  const field = quickField(line, r.column);
+  const key = field === undefined || field.trim() === '' ? Number.NaN : Number(field);
+  return Number.isSafeInteger(key) && key >= 0 ? partOfKey(r, key) === r.index : r.index === 0;
+}
+
+function routerFor(table: SofaTable, columns: Columns, tables: MimicSofaTables, part: MimicReadOptions['part']): Router | undefined {
+  if (part === undefined || part.count <= 1 || table === 'icustays') return undefined;
+  const subject = columns.get('subject_id');
+  const staySubjects = new Map<number, number>();
+  if (subject === undefined) for (const stay of tables.stays.values()) staySubjects.set(stay.stayId, stay.subjectId);
+  return { column: subject ?? columns.get('stay_id')!, viaStay: subject === undefined, staySubjects, index: part.index, count: part.count };
 }
 
 export async function readMimicSofaTables(dir: string, options: MimicReadOptions = {}): Promise<MimicReadResult> {
@@ -82,14 +120,18 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
   const tables = new MimicSofaTables();
   const result: MimicReadResult = { tables, files: [], issues: [], issuesDropped: 0 };
   const maxIssues = options.maxIssues ?? 1000;
+  const part = options.part;
   const report = (issue: MimicReadIssue) => {
     if (result.issues.length < maxIssues) result.issues.push(issue);
     else result.issuesDropped++;
   };
   for (const table of ORDER) {
     const file = files.get(table);
+    // Part 0 alone speaks for the files as a whole (and for icustays, which every part reads).
+    const shared = part === undefined || part.index === 0;
+    const reportShared = shared ? report : () => {};
     if (file === undefined) {
-      report({ severity: 'warning', file: path.join(dir, `${table}.csv`), line: null, message: `no ${table} table: the SOFA inputs it holds count as missing` });
+      reportShared({ severity: 'warning', file: path.join(dir, `${table}.csv`), line: null, message: `no ${table} table: the SOFA inputs it holds count as missing` });
       continue;
     }
     const totalBytes = fs.statSync(file).size;
@@ -103,18 +145,22 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
       const missing = REQUIRED[table].filter((c) => !found.has(c));
       if (!header.ok || missing.length > 0) {
         headerProblem = true;
-        report({ severity: 'error', file, line: 1, message: `not a MIMIC-IV ${table} table: missing column(s) ${missing.join(', ')}` });
+        reportShared({ severity: 'error', file, line: 1, message: `not a MIMIC-IV ${table} table: missing column(s) ${missing.join(', ')}` });
       }
+      router = routerFor(table, found, tables, part);
       return found;
     };
+    let router: Router | undefined;
+    const rowReport = table === 'icustays' ? reportShared : report;
     const take = (line: string, lineNumber: number) => {
       if (line === '') return;
+      if (router !== undefined && !ownsText(router, line)) return;
       summary.rows++;
       const outcome = readRow(table, line, columns!, tables);
       if (outcome === true) summary.kept++;
       else if (typeof outcome === 'string') {
         summary.rejected++;
-        report({ severity: 'error', file, line: lineNumber, message: outcome });
+        rowReport({ severity: 'error', file, line: lineNumber, message: outcome });
       }
     };
     if (!isGzipFile(file)) {
@@ -125,7 +171,7 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
           { path: file, range: { start: 0, end: totalBytes } },
           take,
           (bytesRead) => options.onProgress?.({ table, bytesRead, totalBytes, rows: summary.rows }),
-          bytesReader(table, columns, tables, summary),
+          bytesReader(table, columns, tables, summary, router),
         );
       }
     } else {
@@ -142,6 +188,7 @@ export async function readMimicSofaTables(dir: string, options: MimicReadOptions
       }
     }
     if (headerProblem) summary.rejected = summary.rows;
+    if (!shared && table === 'icustays') Object.assign(summary, { rows: 0, kept: 0, rejected: 0 });
     result.files.push(summary);
   }
   return result;
@@ -325,13 +372,21 @@ export function wantedItems(table: SofaTable): ReadonlySet<number> | null {
  * rows are read on their bytes (chartRowOfBytes), the rows of other tables skipped on their item
  * id when SOFA does not read that item. Counts go to `counts` (rows seen, rows kept).
  */
-export function bytesReader(table: SofaTable, columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }): LineBytes | undefined {
-  if (table === 'chartevents') return chartRowOfBytes(columns, tables, counts);
+export function bytesReader(
+  table: SofaTable,
+  columns: Columns,
+  tables: MimicSofaTables,
+  counts: { rows: number; kept: number },
+  router?: Router,
+): LineBytes | undefined {
+  if (table === 'chartevents') return chartRowOfBytes(columns, tables, counts, router);
   const wanted = wantedItems(table);
   const index = columns.get('itemid');
   if (wanted === null || index === undefined) return undefined;
   const at = new Int32Array(columns.size + 1);
   return (bytes, start, end) => {
+    const mine = ownsBytes(router, bytes, start, end, at, columns.size);
+    if (mine !== true) return mine === false;
     if (!fieldBounds(bytes, start, end, at, columns.size, index)) return false;
     const item = byteId(bytes, at[index]!, at[index + 1]! - 1);
     if (item < 0 || wanted.has(item)) return false;
@@ -347,7 +402,7 @@ export function bytesReader(table: SofaTable, columns: Columns, tables: MimicSof
  * text path reads it and reports what is wrong. Only the value text of the items whose text SOFA
  * reads (CHART_TEXT_ITEMS) is decoded; the other rows carry only their number.
  */
-function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }): LineBytes {
+function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }, router: Router | undefined): LineBytes {
   const [subject, stay, charttime, storetime, itemid, value, valuenum] = ['subject_id', 'stay_id', 'charttime', 'storetime', 'itemid', 'value', 'valuenum'].map(
     (name) => columns.get(name) ?? -1,
   ) as [number, number, number, number, number, number, number];
@@ -356,6 +411,8 @@ function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { ro
   const from = (i: number) => at[i]!;
   const to = (i: number) => at[i + 1]! - 1;
   return (bytes, start, end) => {
+    const mine = ownsBytes(router, bytes, start, end, at, columns.size);
+    if (mine !== true) return mine === false;
     // The item first (as readRow does): another item's row is skipped whatever the rest holds.
     if (!fieldBounds(bytes, start, end, at, columns.size, itemid)) return false;
     const item = byteId(bytes, from(itemid), to(itemid));
@@ -378,6 +435,18 @@ function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { ro
     tables.addChart({ subjectId, stayId, charttime: chartMs, storetime: storeMs, itemid: item, value: text, valuenum: number });
     return true;
   };
+}
+
+/**
+ * Whether a line is this part's: true; another part's: false (skipped, not counted: that part
+ * counts it); undefined when its key is not plain digits (the text path routes it).
+ */
+function ownsBytes(router: Router | undefined, bytes: Buffer, start: number, end: number, at: Int32Array, count: number): boolean | undefined {
+  if (router === undefined) return true;
+  // Only as far as the key (subject_id comes first in most tables): another part's row costs little.
+  if (!fieldBounds(bytes, start, end, at, count, router.column)) return undefined;
+  const key = byteId(bytes, at[router.column]!, at[router.column + 1]! - 1);
+  return key < 0 ? undefined : partOfKey(router, key) === router.index;
 }
 
 /**

@@ -1,62 +1,40 @@
 /**
- * Worker thread of the parallel MIMIC-IV reader (parallel.ts): reads the jobs it is given (a
- * whole file, or a byte range of a large plain CSV file) into one MimicSofaTables, then sends
- * the tables and each job's counts and issues back. Line numbers of a range are relative to the
- * range; the main thread makes them absolute once it knows every range's line count.
+ * Worker thread of the parallel MIMIC-IV SOFA scorer (parallel.ts): reads every table of the
+ * directory keeping only its part of the patients (read.ts, `part`), scores its stays and sends
+ * them back in stay order, in batches, as CSV text or as stay objects. Then it says it is done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { splitCsvRecord } from '../../csv-record.ts';
-import { readLineChunks } from '../../ingest/lines.ts';
-import type { ReadJob, WorkerMessage } from './parallel.ts';
-import { readRange } from './range-reader.ts';
-import { type Columns, bytesReader, readRow } from './read.ts';
-import { MimicSofaTables } from './tables.ts';
+import { type MimicSofaOptions, type MimicSofaStay, hourCsvLine, mimicCodeSofaStays } from './hourly.ts';
+import type { PartWork, WorkerMessage } from './parallel.ts';
+import { readMimicSofaTables } from './read.ts';
 
-const { jobs } = workerData as { jobs: ReadJob[] };
-const tables = new MimicSofaTables();
+const work = workerData as PartWork;
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
-
-function columnsOf(header: string): Columns {
-  const columns: Columns = new Map();
-  const split = splitCsvRecord(header);
-  if (split.ok) split.fields.forEach((name, index) => columns.set(name.trim().toLowerCase(), index));
-  return columns;
-}
+/** Stays per message: few messages, and the main thread can write while this part scores on. */
+const BATCH = 200;
 
 async function run(): Promise<void> {
-  for (const job of jobs) {
-    const columns = columnsOf(job.header);
-    const result = { index: job.index, lines: 0, rows: 0, kept: 0, rejected: 0, issues: [] as Array<{ line: number; message: string }> };
-    const take = (line: string, lineNumber: number) => {
-      if (line === '') return;
-      result.rows++;
-      const outcome = readRow(job.table, line, columns, tables);
-      if (outcome === true) result.kept++;
-      else if (typeof outcome === 'string') {
-        result.rejected++;
-        if (result.issues.length < 1000) result.issues.push({ line: lineNumber, message: outcome });
-      }
-    };
-    if (job.range === null) {
-      let first = true;
-      for await (const chunk of readLineChunks(job.path, { csvQuotes: true, chunkRecords: 20_000 })) {
-        for (let k = 0; k < chunk.lines.length; k++) {
-          if (first) {
-            first = false; // the header
-            continue;
-          }
-          take(chunk.lines[k]!, chunk.lineNumbers[k]!);
-        }
-        result.lines = chunk.lastLineNumber;
-        post({ kind: 'progress', index: job.index, bytes: chunk.bytesRead });
-      }
-    } else {
-      const onBytes = bytesReader(job.table, columns, tables, result);
-      result.lines = readRange(job, take, (bytes) => post({ kind: 'progress', index: job.index, bytes }), onBytes);
+  const { index, count } = work.part;
+  const read = await readMimicSofaTables(work.dir, {
+    part: work.part,
+    maxIssues: work.maxIssues,
+    onProgress: (p) => post({ kind: 'progress', table: p.table, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
+  });
+  post({ kind: 'read', files: read.files, issues: read.issues, issuesDropped: read.issuesDropped });
+
+  const mine = new Set<number>();
+  for (const stay of read.tables.stays.values()) if (stay.subjectId % count === index) mine.add(stay.stayId);
+  const options: MimicSofaOptions = { ...work.scoring, stayIds: mine };
+  let batch: Array<MimicSofaStay | { stayId: number; rows: number; csv: string }> = [];
+  for (const stay of mimicCodeSofaStays(read.tables, options)) {
+    batch.push(work.format === 'csv' ? { stayId: stay.stayId, rows: stay.hours.length, csv: stay.hours.map(hourCsvLine).join('\n') } : stay);
+    if (batch.length >= BATCH) {
+      post({ kind: 'stays', stays: batch });
+      batch = [];
     }
-    post({ kind: 'job', result });
   }
-  post({ kind: 'done', state: tables.exportState() });
+  post({ kind: 'stays', stays: batch });
+  post({ kind: 'done' });
 }
 
 run().catch((error: unknown) => post({ kind: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
