@@ -27,6 +27,11 @@ export interface Config {
    * a preset id of src/clinical/sofa/parameters.ts. A trial's endpoint uses its own definition's preset.
    */
   sofaPreset: string;
+  /**
+   * Run the embedded database (PGlite) in a worker thread, so that its work does not hold up the
+   * server's event loop (default true); false runs it in-process. No effect with DATABASE_URL.
+   */
+  pgliteThread: boolean;
 }
 
 export class ConfigError extends Error {
@@ -55,9 +60,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (findSofaPreset(sofaPreset) === undefined) {
     throw new ConfigError(`IMMUNOGUIDE_SOFA_PRESET must be one of ${Object.keys(SOFA_PRESETS).join(', ')}, got "${sofaPreset}"`);
   }
+  const pgliteThread = (nonEmpty(env.IMMUNOGUIDE_PGLITE_THREAD) ?? 'true').toLowerCase();
+  if (pgliteThread !== 'true' && pgliteThread !== 'false') {
+    throw new ConfigError(`IMMUNOGUIDE_PGLITE_THREAD must be true or false, got "${env.IMMUNOGUIDE_PGLITE_THREAD}"`);
+  }
   return {
     demo,
     sofaPreset,
+    pgliteThread: pgliteThread === 'true',
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port,
     databaseUrl,

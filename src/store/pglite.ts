@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Database, type QueryResult, type Queryable, toDatabaseError } from './db.ts';
+import { openPGliteThread } from './pglite-thread.ts';
 
 type PGliteLike = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -30,6 +31,11 @@ function wrap(client: PGliteLike): Queryable {
 export interface PGliteOptions {
   /** Directory for the database files; undefined keeps the database in memory (tests). */
   dataDir?: string | undefined;
+  /**
+   * Run PGlite in a worker thread (pglite-thread.ts) instead of on the caller's event loop, behind
+   * the same interface. Default false: in-process, as before.
+   */
+  thread?: boolean | undefined;
 }
 
 export async function openPGlite(options: PGliteOptions = {}): Promise<Database> {
@@ -38,9 +44,20 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     fs.mkdirSync(options.dataDir, { recursive: true });
     releaseLock = acquireDirectoryLock(options.dataDir);
   }
+  // The same data path either way, so a directory written by one mode opens in the other.
+  const dataPath = options.dataDir === undefined ? undefined : path.join(options.dataDir, 'pgdata');
+  if (options.thread === true) {
+    try {
+      // The lock stays with this thread: it guards the directory for the whole process.
+      return await openPGliteThread({ dataPath, location: options.dataDir ?? 'memory', onClosed: releaseLock });
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(options.dataDir === undefined ? undefined : path.join(options.dataDir, 'pgdata'));
+    pg = await PGlite.create(dataPath);
   } catch (error) {
     releaseLock();
     throw toDatabaseError(error, `could not open the embedded database in ${options.dataDir ?? 'memory'}`);
