@@ -133,6 +133,37 @@ function flag(label: string, source: string): ConceptUnitSpec {
   };
 }
 
+/** One response of the Glasgow Coma Scale, scored 1 to `max`. */
+function gcsResponse(label: string, max: number): ConceptUnitSpec {
+  return {
+    label,
+    canonicalUnit: '{score}',
+    displayUnit: 'points',
+    aliases: { '': '{score}', '1': '{score}', '{points}': '{score}' },
+    closedUnits: ['{score}'],
+    plausible: { min: 1, max, integer: true, rationale: `the ${label} is a whole number from 1 to ${max} (Teasdale 1974)` },
+    source: 'CLINICAL.md section 6 (SOFA central nervous system: GCS)',
+  };
+}
+
+/** A category of RESPIRATORY_SUPPORT (types.ts): 0 none ... 5 tracheostomy, 6 other. */
+function respiratorySupport(label: string, source: string): ConceptUnitSpec {
+  return {
+    label,
+    canonicalUnit: '{category}',
+    displayUnit: '',
+    aliases: { '': '{category}', '1': '{category}' },
+    closedUnits: ['{category}'],
+    plausible: {
+      min: 0,
+      max: 6,
+      integer: true,
+      rationale: 'a code: 0 none, 1 supplemental oxygen, 2 high-flow nasal cannula, 3 non-invasive ventilation, 4 invasive ventilation, 5 tracheostomy, 6 other',
+    },
+    source,
+  };
+}
+
 function vasoactive(label: string, maxUgPerKgPerMin: number): ConceptUnitSpec {
   return {
     label,
@@ -284,6 +315,12 @@ export const CONCEPT_UNITS: Readonly<Record<Concept, ConceptUnitSpec>> = {
     plausible: { min: 3, max: 15, integer: true, rationale: 'the GCS total is a whole number from 3 to 15' },
     source: 'CLINICAL.md section 6 (SOFA central nervous system)',
   },
+  // The three GCS responses (Teasdale 1974): eyes 1-4, verbal 1-5, motor 1-6. A verbal
+  // response that cannot be assessed through an endotracheal tube is charted 1 and flagged
+  // (the "T" of "8T"; qualifiers.gcsVerbalIntubated), as the total is.
+  gcs_motor: gcsResponse('GCS motor response', 6),
+  gcs_verbal: gcsResponse('GCS verbal response', 5),
+  gcs_eyes: gcsResponse('GCS eye opening', 4),
   // Urine volume over the charted interval (CLINICAL.md section 6, renal).
   urine_output: {
     label: 'urine output',
@@ -291,6 +328,41 @@ export const CONCEPT_UNITS: Readonly<Record<Concept, ConceptUnitSpec>> = {
     displayUnit: 'mL',
     plausible: { min: 0, max: 20_000, rationale: `${SANITY}: above 20 L in one charted interval is not physiological` },
     source: 'CLINICAL.md section 6 (SOFA renal: urine output in mL/day)',
+  },
+  // Continuous bladder irrigation, charted per collection (mimic-code urine_output.sql: the
+  // urine output of a charting is the irrigant drained minus the irrigant instilled).
+  gu_irrigant_in: {
+    label: 'GU irrigant instilled',
+    canonicalUnit: 'mL',
+    displayUnit: 'mL',
+    plausible: { min: 0, max: 50_000, rationale: `${SANITY}: above 50 L of irrigant in one charted interval is not plausible` },
+    source: 'mimic-code urine_output.sql (GU irrigant volume in, subtracted from urine output)',
+  },
+  gu_irrigant_out: {
+    label: 'GU irrigant and urine drained',
+    canonicalUnit: 'mL',
+    displayUnit: 'mL',
+    plausible: { min: 0, max: 50_000, rationale: `${SANITY}: above 50 L drained in one charted interval is not plausible` },
+    source: 'mimic-code urine_output.sql (GU irrigant/urine volume out)',
+  },
+  heart_rate: {
+    label: 'heart rate',
+    canonicalUnit: '/min',
+    displayUnit: '/min',
+    aliases: { bpm: '/min', BPM: '/min', 'beats/min': '/min', '{beats}/min': '/min', '{Beats}/min': '/min' },
+    // 0 is asystole, a value a monitor charts; mimic-code's hour grid counts any charting.
+    plausible: { min: 0, max: 400, rationale: `${SANITY}: above 400 /min is not a heart rate` },
+    source: 'mimic-code icustay_times.sql (the hour grid starts at the first heart rate)',
+  },
+  oxygen_device: respiratorySupport('oxygen delivery device or airway', 'mimic-code oxygen_delivery.sql and ventilation.sql'),
+  ventilator_mode: respiratorySupport('ventilator mode', 'mimic-code ventilator_setting.sql and ventilation.sql'),
+  o2_flow: {
+    label: 'oxygen flow',
+    canonicalUnit: 'L/min',
+    displayUnit: 'L/min',
+    aliases: { lpm: 'L/min', LPM: 'L/min', 'l/min': 'L/min' },
+    plausible: { min: 0, max: 100, rationale: `${SANITY}: above 100 L/min exceeds any oxygen delivery device` },
+    source: 'mimic-code oxygen_delivery.sql (a device counts at times an O2 flow is charted)',
   },
   // Absolute neutrophil count; the spec writes /mm3, and 1 mm3 = 1 uL.
   neutrophils: {

@@ -101,10 +101,10 @@ describe('FHIR Observation', () => {
   });
 
   it('counts codes outside the dictionary as skipped, not rejected, and lists them', () => {
-    const result = parseFhirLines(lines(observation('hr', '8867-4', ucum(80, '/min')), { resourceType: 'Organization', id: 'x' }), context());
+    const result = parseFhirLines(lines(observation('rr', '9279-1', ucum(18, '/min')), { resourceType: 'Organization', id: 'x' }), context());
     assert.equal(result.skipped, 2);
     assert.equal(result.rejected, 0);
-    assert.deepEqual([...result.unmapped.keys()].sort(), ['Observation|http://loinc.org|8867-4', 'resourceType|Organization']);
+    assert.deepEqual([...result.unmapped.keys()].sort(), ['Observation|http://loinc.org|9279-1', 'resourceType|Organization']);
   });
 
   it('ignores entered-in-error observations with a warning', () => {

@@ -27,7 +27,8 @@ describe('MIMIC-IV labevents', () => {
     row('hosp/labevents', { labevent_id: id, subject_id: 10001, hadm_id: 20001, specimen_id: 5, itemid, charttime: '2180-07-23 14:00:00', value: valuenum, valuenum, valueuom, ...extra });
 
   it('maps itemids through the dictionary with the row unit and keeps the raw keys in context', () => {
-    const result = parse('labevents', [lab(1, 50924, '5000', 'ng/mL'), lab(2, 51265, '99', 'K/uL'), lab(3, 50821, '60', 'mm Hg')]);
+    // A pO2 is PaO2 in an arterial specimen: the specimen-type row (52033) of its specimen_id says so.
+    const result = parse('labevents', [lab(1, 50924, '5000', 'ng/mL'), lab(2, 51265, '99', 'K/uL'), lab(3, 50821, '60', 'mm Hg'), lab(4, 52033, '', '', { value: 'ART.' })]);
     assert.deepEqual(result.issues, []);
     assert.deepEqual(
       result.measurements.map((m) => [m.patientId, m.concept, m.value, m.unit, m.time, m.provenance.recordId]),
@@ -37,7 +38,15 @@ describe('MIMIC-IV labevents', () => {
         ['10001', 'pao2', 60, 'mm[Hg]', '2180-07-23T14:00:00.000Z', 'labevents/3'],
       ],
     );
-    assert.deepEqual(result.measurements[2]?.context, { subject_id: '10001', hadm_id: '20001', specimen_id: '5', itemid: 50821 });
+    assert.deepEqual(result.measurements[2]?.context, {
+      subject_id: '10001',
+      hadm_id: '20001',
+      specimen_id: '5',
+      itemid: 50821,
+      encounterId: 'hadm/20001',
+      specimenId: '5',
+      specimen: 'arterial',
+    });
     assert.equal(result.measurements[0]?.provenance.source, 'mimic-iv');
   });
 
@@ -78,26 +87,34 @@ describe('MIMIC-IV chartevents', () => {
 
   it('reads ventilation from the O2 delivery device and ventilator mode texts', () => {
     const result = parse('chartevents', [chart(226732, 'Endotracheal tube', ''), chart(226732, 'Nasal cannula', ''), chart(223849, 'CMV/ASSIST', ''), chart(226732, 'Tracheostomy tube', '')]);
-    assert.deepEqual(result.measurements.map((m) => [m.concept, m.value]), [
-      ['mechanical_ventilation', 1],
-      ['mechanical_ventilation', 0],
-      ['mechanical_ventilation', 1],
+    assert.deepEqual(result.measurements.filter((m) => m.concept !== 'mechanical_ventilation').map((m) => [m.concept, m.value]), [
+      ['oxygen_device', 4],
+      ['oxygen_device', 1],
+      ['ventilator_mode', 4],
+      ['oxygen_device', 5],
     ]);
-    assert.equal(result.skipped, 1); // a tracheostomy is not classed (mimic-code keeps it apart)
+    // The flag from the categories; a tracheostomy gives none (mimic-code keeps it apart).
+    assert.deepEqual(result.measurements.filter((m) => m.concept === 'mechanical_ventilation').map((m) => m.value), [1, 0, 1]);
+    assert.equal(result.skipped, 0);
   });
 
   it('sums the GCS components of one stay and time, across chunks with a shared state', () => {
     const state = createParserState();
     const first = parse('chartevents', [chart(220739, '3', 3), chart(223900, '4', 4)], { state });
-    assert.equal(first.measurements.length, 0);
+    assert.deepEqual(first.measurements.map((m) => [m.concept, m.value]), [['gcs_eyes', 3], ['gcs_verbal', 4]], 'each response as charted');
     const second = parse('chartevents', [chart(223901, '5', 5)], { state, firstLineNumber: 4 });
-    assert.deepEqual(second.measurements.map((m) => [m.concept, m.value, m.unit, m.provenance.recordId]), [['gcs', 12, '{score}', 'chartevents/30001/gcs/2180-07-23 14:00:00']]);
+    assert.deepEqual(second.measurements.map((m) => [m.concept, m.value, m.unit, m.provenance.recordId]), [
+      ['gcs_motor', 5, '{score}', 'chartevents/30001/223901/2180-07-23 14:00:00'],
+      ['gcs', 12, '{score}', 'chartevents/30001/gcs/2180-07-23 14:00:00'],
+    ]);
   });
 
   it('flags an intubated verbal response (8T) and warns about incomplete groups at the end', () => {
     const state = createParserState();
     const result = parse('chartevents', [chart(223900, 'No Response-ETT', 0), chart(220739, '2', 2), chart(223901, '5', 5), chart(220739, '4', 4, '2180-07-23 18:00:00')], { state });
-    assert.deepEqual(result.measurements.map((m) => [m.value, m.qualifiers]), [[8, { gcsVerbalIntubated: true }]]);
+    const totals = result.measurements.filter((m) => m.concept === 'gcs');
+    assert.deepEqual(totals.map((m) => [m.value, m.qualifiers]), [[8, { gcsVerbalIntubated: true }]]);
+    assert.deepEqual(result.measurements.find((m) => m.concept === 'gcs_verbal')?.qualifiers, { gcsVerbalIntubated: true });
     const end = finishParse('mimic-iv:chartevents', context('icu/chartevents', { state }));
     assert.equal(end.measurements.length, 0);
     assert.deepEqual(end.issues.map((i) => [i.severity, i.code, i.location[0]]), [['warning', 'incomplete', 'line 5']]);
@@ -105,7 +122,7 @@ describe('MIMIC-IV chartevents', () => {
 
   it('settles groups at the end of the chunk when there is no shared state', () => {
     const result = parse('chartevents', [chart(220739, '4', 4), chart(223900, '5', 5), chart(223901, '6', 6), chart(220739, '1', 1, '2180-07-23 15:00:00')]);
-    assert.deepEqual(result.measurements.map((m) => m.value), [15]);
+    assert.deepEqual(result.measurements.filter((m) => m.concept === 'gcs').map((m) => m.value), [15]);
     assert.equal(result.issues[0]?.code, 'incomplete');
   });
 

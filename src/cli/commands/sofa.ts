@@ -5,6 +5,11 @@
  * - csv (default for a file): the simple measurement CSV (src/sources/measurement-csv.ts); daily
  *   windows, day k = [start + 24(k - 1) h, start + 24k h), start = --start or each patient's first
  *   measurement; --hourly gives the rolling 24 h rows of the preset instead.
+ * - csv or fhir (.ndjson / .json, a file or a Bulk Data directory) with --preset mimic-iv
+ *   --hourly: mimic-code's hourly `sofa` on the canonical measurements
+ *   (src/sources/mimic/sofa/from-measurements.ts), the same rows the mimic-iv format gives for
+ *   the same data: one row set per ICU stay (FHIR Encounter; a patient without one, as in the
+ *   CSV, is one stay), starting at the stay's first heart rate.
  * - mimic-iv (default for a directory with icustays): PATH is a MIMIC-IV directory in the
  *   published layout. With the `mimic-iv` preset the score is mimic-code's hourly `sofa` concept,
  *   reproduced convention by convention (src/sources/mimic/sofa/); without --hourly, day k is the
@@ -32,11 +37,25 @@ import {
   scoreSofaDays,
   scoreSofaHours,
 } from '../../clinical/sofa/index.ts';
-import type { Measurement } from '../../clinical/types.ts';
-import { defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
-import type { ImportIssue } from '../../sources/import-format.ts';
+import type { Concept, Measurement } from '../../clinical/types.ts';
+import { type ConceptDictionary, defaultConceptDictionary } from '../../sources/concepts/dictionary.ts';
+import { parseFhirDocument } from '../../sources/fhir/parse.ts';
+import {
+  type ImportFormat,
+  type ImportIssue,
+  type ParseResult,
+  type PatientRecord,
+  type SourceMeasurement,
+  type StayRecord,
+  createParserState,
+  finishParse,
+  parseChunk,
+} from '../../sources/import-format.ts';
+import { InputError, discoverInputs } from '../../sources/ingest/files.ts';
+import { readLineChunks } from '../../sources/ingest/lines.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
-import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
+import { labelledHourCsvLine, mimicSofaTablesFromMeasurements } from '../../sources/mimic/sofa/from-measurements.ts';
+import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
 import { type MimicReadSummary, type ParallelScoreOptions, scoreMimicSofaCsv, scoreMimicSofaStays } from '../../sources/mimic/sofa/parallel.ts';
 import { MimicDirectoryError } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
@@ -61,7 +80,7 @@ export const register: RegisterCommand = (program, ctx, result) => {
   program
     .command('sofa')
     .description('SOFA per patient or ICU stay: daily, or hourly rolling 24 h rows (mimic-code layout)')
-    .argument('<path>', 'a measurement CSV, or a MIMIC-IV directory (hosp/, icu/)')
+    .argument('<path>', 'a measurement CSV, FHIR NDJSON or JSON (a file or a directory; with --preset mimic-iv --hourly), or a MIMIC-IV directory (hosp/, icu/)')
     .option('--format <format>', `input format: ${FORMATS.join(', ')} (default: mimic-iv for a directory, csv for a file)`)
     .option('--preset <name>', `SOFA conventions: ${presets}`, DEFAULT_SOFA_PRESET)
     .option('--hourly', 'one row per hour: the 24 h window ending at the end of that hour (mimic-code sofa table)')
@@ -78,8 +97,15 @@ export const register: RegisterCommand = (program, ctx, result) => {
       }
       if (options.out !== undefined && options.hourly !== true) throw new UsageError('--out writes the hourly rows: add --hourly');
       const format = resolveFormat(input, options.format);
+      if (format !== 'mimic-iv' && parameters.id === 'mimic-iv' && options.hourly === true) {
+        if (options.start !== undefined) throw new UsageError("--start sets day 1 of daily scores; mimic-iv hourly rows start at each stay's first heart rate");
+        result.exitCode = await canonicalMimicSofa(ctx, input, format, options);
+        return;
+      }
       if (format === 'fhir') {
-        throw new UsageError('--format fhir: score FHIR data with `immunoguide screen PATH --format fhir` or import it first; `sofa` reads csv and mimic-iv');
+        throw new UsageError(
+          '--format fhir: `sofa` scores FHIR data hourly with mimic-code\'s conventions (--preset mimic-iv --hourly); for daily scores or other presets use `immunoguide screen PATH --format fhir` or import it first',
+        );
       }
       if (format === 'mimic-iv') {
         if (parameters.id !== 'mimic-iv') {
@@ -210,6 +236,154 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
       ctx.stderr.write(`immunoguide: ${issue.file}${issue.line === null ? '' : `:${issue.line}`}: ${issue.message}\n`);
     }
     ctx.stderr.write(`immunoguide: ${errors} row(s) could not be read and were skipped (${options.json === true ? 'listed in "issues"' : 'first 20 above'}); the others were scored\n`);
+    return EXIT_FAILURE;
+  }
+  return 0;
+}
+
+/** What `readCanonicalInputs` gathers from measurement CSV, FHIR or MIMIC-IV files. */
+export interface CanonicalInputs {
+  measurements: SourceMeasurement[];
+  stays: StayRecord[];
+  patients: PatientRecord[];
+  records: number;
+  rejected: number;
+  issues: ImportIssue[];
+  /** Issues beyond the first `maxIssues`, counted. */
+  issuesDropped: number;
+  errors: number;
+}
+
+/**
+ * Every canonical measurement, ICU stay and hospital admission of the input files, parsed as
+ * `immunoguide import` parses them (the same chunks, one parser state across the files of the
+ * input, finishParse at each file's end) but held in memory instead of stored.
+ */
+export async function readCanonicalInputs(paths: readonly string[], format: ImportFormat, dictionary: ConceptDictionary, maxIssues = 1000): Promise<CanonicalInputs> {
+  const files = discoverInputs(paths, format);
+  const state = createParserState();
+  const read: CanonicalInputs = { measurements: [], stays: [], patients: [], records: 0, rejected: 0, issues: [], issuesDropped: 0, errors: 0 };
+  const absorb = (result: ParseResult): void => {
+    for (const m of result.measurements) read.measurements.push(m);
+    read.stays.push(...result.stays);
+    read.patients.push(...result.patients);
+    read.records += result.records;
+    read.rejected += result.rejected;
+    for (const issue of result.issues) {
+      if (issue.severity === 'error') read.errors++;
+      if (read.issues.length < maxIssues) read.issues.push(issue);
+      else read.issuesDropped++;
+    }
+  };
+  for (const file of files) {
+    const context = { firstLineNumber: 1, fileName: file.path, dictionary, state };
+    if (file.format === 'fhir-document') {
+      absorb(parseFhirDocument(await fs.promises.readFile(file.path, 'utf8'), context));
+      continue;
+    }
+    const chunkFormat = file.format;
+    let header: string | undefined;
+    for await (const chunk of readLineChunks(file.path, { csvQuotes: chunkFormat.startsWith('mimic-iv:'), chunkRecords: 5000 })) {
+      let lines = chunk.lines;
+      let lineNumbers = chunk.lineNumbers;
+      if (chunkFormat !== 'fhir' && header === undefined && lines.length > 0) {
+        header = lines[0];
+        lines = lines.slice(1);
+        lineNumbers = lineNumbers.slice(1);
+      }
+      const result = parseChunk(chunkFormat, lines, { ...context, firstLineNumber: lineNumbers[0] ?? chunk.lastLineNumber, lineNumbers, ...(header === undefined ? {} : { header }) });
+      for (const dropped of chunk.oversized) {
+        result.records++;
+        result.rejected++;
+        result.issues.push({ severity: 'error', code: 'too-long', diagnostics: `the line is ${dropped.bytes} bytes long, above the limit: skipped`, location: [`line ${dropped.lineNumber}`], file: file.path });
+      }
+      absorb(result);
+    }
+    absorb(finishParse(chunkFormat, context));
+  }
+  return read;
+}
+
+/**
+ * mimic-code's hourly SOFA of measurement CSV or FHIR input: the canonical measurements fed to
+ * the collector of the mimic-iv format (from-measurements.ts), the same columns and rows.
+ */
+async function canonicalMimicSofa(ctx: CommandContext, input: string, format: 'csv' | 'fhir', options: SofaOptions): Promise<number> {
+  let read: CanonicalInputs;
+  try {
+    read = await readCanonicalInputs([input], format, defaultConceptDictionary());
+  } catch (error) {
+    if (error instanceof InputError) throw new CommandFailure(error.message, { path: input });
+    throw new CommandFailure(`cannot read ${input}: ${(error as Error).message}`, { path: input });
+  }
+  const built = mimicSofaTablesFromMeasurements({ measurements: read.measurements, stays: read.stays });
+  const scoring = { pfArithmetic: options.pfFloat64 === true ? ('float64' as const) : ('decimal' as const) };
+  const presetInfo = SOFA_PRESETS['mimic-iv']!;
+  const preset = { id: 'mimic-iv', version: presetInfo.version, title: presetInfo.title, pfArithmetic: scoring.pfArithmetic };
+  const thresholds = { id: presetInfo.thresholds.id, version: presetInfo.thresholds.version };
+  const withoutHeartRate = [...built.tables.stays.keys()].filter((id) => !built.tables.heartRate.has(id)).map(built.stayLabel);
+  const unlinked = Object.fromEntries(built.unlinked) as Partial<Record<Concept, number>>;
+
+  if (options.json !== true) {
+    const sink: FileSink = options.out === undefined ? { write: (text) => void ctx.stdout.write(text), close: () => {} } : fileSink(options.out);
+    let rows = 0;
+    let stayCount = 0;
+    sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+    for (const stay of mimicCodeSofaStays(built.tables, scoring)) {
+      stayCount++;
+      rows += stay.hours.length;
+      const label = built.stayLabel(stay.stayId);
+      if (stay.hours.length > 0) sink.write(`${stay.hours.map((h) => labelledHourCsvLine(h, label)).join('\n')}\n`);
+    }
+    sink.close();
+    if (options.out !== undefined) {
+      ctx.stdout.write(`wrote ${rows.toLocaleString('en-US')} hourly row(s) of ${stayCount} stay(s) to ${options.out} (preset mimic-iv)\n`);
+    }
+  } else {
+    const stays = mimicCodeSofa(built.tables, scoring);
+    const rows = stays.reduce((n, s) => n + s.hours.length, 0);
+    if (options.out !== undefined) {
+      const sink = fileSink(options.out);
+      sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+      for (const stay of stays) if (stay.hours.length > 0) sink.write(`${stay.hours.map((h) => labelledHourCsvLine(h, built.stayLabel(stay.stayId))).join('\n')}\n`);
+      sink.close();
+    }
+    const document = {
+      preset,
+      thresholds,
+      ...(options.out === undefined
+        ? {
+            stays: stays.map((s) => ({
+              stayId: built.stayLabel(s.stayId),
+              patientId: built.patientId(s.subjectId),
+              hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
+            })),
+          }
+        : { out: options.out }),
+      staysScored: stays.length,
+      rows,
+      staysWithoutHeartRate: withoutHeartRate,
+      unlinked,
+      records: read.records,
+      rejected: read.rejected,
+      issues: read.issues,
+    };
+    ctx.print(true, document, () => '');
+  }
+  if (withoutHeartRate.length > 0) {
+    ctx.stderr.write(
+      `immunoguide: warning: ${withoutHeartRate.length} stay(s) without a heart rate (${withoutHeartRate.slice(0, 10).join(', ')}${withoutHeartRate.length > 10 ? ', ...' : ''}): mimic-code's hour grid starts at a stay's first heart rate, so they have no rows (add heart_rate rows, or use --preset ricu or vincent1996, which need none)\n`,
+    );
+  }
+  const unlinkedText = Object.entries(unlinked).map(([concept, n]) => `${concept} ${n}`);
+  if (unlinkedText.length > 0) {
+    ctx.stderr.write(`immunoguide: warning: measurements linked to no ICU stay (or, for labs, no hospital admission) were not scored: ${unlinkedText.join(', ')}\n`);
+  }
+  if (read.errors > 0) {
+    for (const issue of read.issues.filter((i) => i.severity === 'error').slice(0, 20)) {
+      ctx.stderr.write(`immunoguide: ${issue.file}: ${issue.location.join(', ')}: ${issue.diagnostics}\n`);
+    }
+    ctx.stderr.write(`immunoguide: ${read.errors} problem(s) in ${read.rejected} of ${read.records} record(s); the other records were scored\n`);
     return EXIT_FAILURE;
   }
   return 0;

@@ -1,12 +1,18 @@
 /**
  * FHIR R4 resources -> canonical measurements (typed with @types/fhir).
  *
- * Read: Patient, Encounter, Observation (value and components), Condition,
+ * Read: Patient, Encounter (with the hospital encounter it is part of), Observation (value and
+ * components, e.g. a GCS panel with its three responses), Condition,
  * MedicationAdministration (vasopressor rates -> ug/kg/min with the patient's weight, antibiotics,
  * study drugs), Procedure and DeviceUseStatement (invasive ventilation), DiagnosticReport (its
  * contained result Observations, e.g. ferritin or mHLA-DR, and culture reports), Specimen,
  * Device and Medication (remembered so later resources can refer to them), and Bundles of any
  * of these. Everything else is counted as skipped.
+ *
+ * What links a value to others is kept in its `context` (MeasurementContext): the encounter it
+ * names (Observation.encounter, MedicationAdministration.context, Procedure.encounter) as
+ * "Encounter/<id>", the sample (Observation.specimen) and the blood it is (Specimen.type), the
+ * time it was issued.
  *
  * Input is untrusted JSON: every element is checked before use, and each problem becomes an
  * issue on the record, never an exception.
@@ -30,9 +36,9 @@ import type {
   Resource,
 } from 'fhir/r4.js';
 import { CONCEPT_UNITS } from '../../clinical/units.ts';
-import type { Concept, IsoDateTime } from '../../clinical/types.ts';
+import type { BloodSpecimen, Concept, IsoDateTime } from '../../clinical/types.ts';
 import { type ChunkCollector, checkPatientId, checkSiteId } from '../collect.ts';
-import type { ParserState } from '../import-format.ts';
+import type { ParserState, SourceMeasurement } from '../import-format.ts';
 import { parseFhirInstant } from '../time.ts';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
@@ -49,6 +55,32 @@ const SNOMED = 'http://snomed.info/sct';
 const FLAG_CONCEPTS: ReadonlySet<Concept> = new Set(
   (Object.keys(CONCEPT_UNITS) as Concept[]).filter((c) => CONCEPT_UNITS[c].canonicalUnit === '1' && CONCEPT_UNITS[c].closedUnits?.length === 1),
 );
+/** The GCS responses: a coded answer carries its score as an ordinal value. */
+const GCS_RESPONSES: ReadonlySet<Concept> = new Set(['gcs_motor', 'gcs_verbal', 'gcs_eyes']);
+/** Extensions that give a coded answer its score (R5 ordinalValue, R4 itemWeight, iso21090-CO-value). */
+const ORDINAL_EXTENSIONS = new Set([
+  'http://hl7.org/fhir/StructureDefinition/ordinalValue',
+  'http://hl7.org/fhir/StructureDefinition/itemWeight',
+  'http://hl7.org/fhir/StructureDefinition/iso21090-CO-value',
+]);
+/**
+ * A verbal response not assessable through an endotracheal tube (the "T" of "8T"): LOINC's
+ * answer list for 9270-0 has no such answer, so the project code system carries one.
+ */
+export const GCS_VERBAL_INTUBATED = { system: 'https://immunoguide.org/fhir/CodeSystem/concept', code: 'gcs-verbal-intubated' } as const;
+/**
+ * Specimen.type codes naming the blood a sample is (SNOMED CT specimen concepts, HL7 v2 table
+ * 0487). Verify against the terminology releases before relying on a code not listed here.
+ */
+const BLOOD_SPECIMEN_CODES: ReadonlyMap<string, BloodSpecimen> = new Map([
+  [`${SNOMED}|122552005`, 'arterial'],
+  [`${SNOMED}|122555007`, 'venous'],
+  [`${SNOMED}|122554006`, 'capillary'],
+  ['http://terminology.hl7.org/CodeSystem/v2-0487|BLDA', 'arterial'],
+  ['http://terminology.hl7.org/CodeSystem/v2-0487|BLDV', 'venous'],
+  ['http://terminology.hl7.org/CodeSystem/v2-0487|BLDC', 'capillary'],
+  ['http://terminology.hl7.org/CodeSystem/v2-0487|BLDMV', 'mixed-venous'],
+]);
 /** Remembered Device / Medication / Specimen resources and weights per file (bounded). */
 const MAX_REMEMBERED = 100_000;
 const MAX_BUNDLE_DEPTH = 4;
@@ -232,11 +264,14 @@ function mapEncounter(encounter: Encounter, out: ChunkCollector, scope: Scope, a
     return;
   }
   const text = JSON.stringify([encounter.class, encounter.type, encounter.serviceType]).toLowerCase();
-  const stay: { id: string; patientId: string; kind: 'icu' | 'hospital'; start?: string; end?: string } = {
+  const stay: { id: string; patientId: string; kind: 'icu' | 'hospital'; start?: string; end?: string; admissionId?: string } = {
     id: `Encounter/${id}`,
     patientId,
     kind: text.includes('icu') || text.includes('intensive') ? 'icu' : 'hospital',
   };
+  // An ICU stay is part of a hospital encounter: labs recorded in either count for the stay.
+  const partOf = encounterOf(encounter.partOf, scope);
+  if (partOf !== undefined) stay.admissionId = partOf;
   const period = encounter.period;
   if (isObject(period)) {
     const start = period.start === undefined ? undefined : parseFhirInstant(period.start);
@@ -260,7 +295,7 @@ function mapObservation(
   out: ChunkCollector,
   scope: Scope,
   at: string,
-  inherited: { patientId: string; time: Timing | undefined } | undefined,
+  inherited: { patientId: string; time: Timing | undefined; encounterId: string | undefined } | undefined,
 ): void {
   const status: unknown = observation.status;
   if (typeof status === 'string' && OBSERVATION_SKIP.has(status)) {
@@ -285,15 +320,84 @@ function mapObservation(
     return;
   }
   const baseId = recordIdOf(observation, 'Observation');
-  if (mainConcept !== undefined) {
-    observationValue(observation as unknown as Record<string, unknown>, mainConcept, patientId, time, baseId, out, at, 'value[x]');
-  }
+  const context = observationContext(observation, mainConcept, scope, out, at, inherited?.encounterId);
+  if (context === null) return;
+  const holder = observation as unknown as Record<string, unknown>;
+  // A panel may carry its value in its components only (a GCS panel without a total).
+  const panelOnly = !hasValue(holder) && componentConcepts.some((c) => c !== undefined);
+  const main = mainConcept === undefined || panelOnly ? undefined : observationValue(holder, mainConcept, patientId, time, baseId, out, at, 'value[x]', context);
   componentList.forEach((component, index) => {
     const concept = componentConcepts[index];
     if (concept === undefined || !isObject(component)) return;
-    observationValue(component as unknown as Record<string, unknown>, concept, patientId, time, `${baseId}#component[${index}]`, out, at, `component[${index}].value[x]`);
+    const m = observationValue(component as unknown as Record<string, unknown>, concept, patientId, time, `${baseId}#component[${index}]`, out, at, `component[${index}].value[x]`, context);
+    // A GCS total whose verbal response was not assessable (8T) is flagged as the MIMIC-IV one is.
+    if (m?.qualifiers?.gcsVerbalIntubated === true && main?.concept === 'gcs') main.qualifiers = { ...main.qualifiers, gcsVerbalIntubated: true };
   });
   if (mainConcept === 'weight') rememberWeight(patientId, time.start, out, scope.state);
+}
+
+function hasValue(holder: Record<string, unknown>): boolean {
+  for (const key of Object.keys(holder)) if (key.startsWith('value')) return true;
+  return false;
+}
+
+/**
+ * The MeasurementContext of an Observation (shared by its components): encounter, specimen and
+ * issued time. A pO2 coded as arterial whose specimen says another blood is refused (null).
+ */
+function observationContext(
+  observation: Observation,
+  concept: Concept | undefined,
+  scope: Scope,
+  out: ChunkCollector,
+  at: string,
+  inheritedEncounter: string | undefined,
+): Record<string, string> | undefined | null {
+  const context: Record<string, string> = {};
+  const encounterId = encounterOf(observation.encounter, scope) ?? inheritedEncounter;
+  if (encounterId !== undefined) context.encounterId = encounterId;
+  const reference = observation.specimen;
+  if (isObject(reference) && typeof reference.reference === 'string') {
+    const ref = reference.reference;
+    const specimen = resolve(reference, scope, 'Specimen');
+    // A contained Specimen's id is local to its resource.
+    context.specimenId = ref.startsWith('#') ? `${recordIdOf(observation, 'Observation')}${ref}` : specimen?.id !== undefined ? `Specimen/${specimen.id}` : ref;
+    const type = specimen === undefined ? undefined : bloodSpecimenOf((specimen as unknown as Record<string, unknown>).type);
+    if (type !== undefined) context.specimen = type;
+  }
+  if (concept === 'pao2') {
+    // LOINC 2703-7 is arterial by definition: a specimen of other blood contradicts it.
+    if (context.specimen !== undefined && context.specimen !== 'arterial') {
+      out.error('code-invalid', `arterial pO2 (PaO2) measured in a ${context.specimen} blood specimen: the code and the specimen disagree`, at, 'specimen');
+      return null;
+    }
+    context.specimen = 'arterial';
+  }
+  const issued = (observation as unknown as Record<string, unknown>).issued;
+  if (issued !== undefined) {
+    const time = parseFhirInstant(issued);
+    if (time.ok) context.recordedAt = time.iso;
+  }
+  return Object.keys(context).length === 0 ? undefined : context;
+}
+
+function bloodSpecimenOf(type: unknown): BloodSpecimen | undefined {
+  for (const coding of codingsOf(type)) {
+    const found = BLOOD_SPECIMEN_CODES.get(`${coding.system}|${coding.code}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** "Encounter/<id>" of a reference to an Encounter (relative, absolute, or a Bundle fullUrl). */
+function encounterOf(reference: unknown, scope: Scope): string | undefined {
+  if (!isObject(reference) || typeof reference.reference !== 'string') return undefined;
+  const ref = reference.reference;
+  const fullUrls = scope.state?.lookups.get('fullUrls') as Map<string, Resource> | undefined;
+  const target = fullUrls?.get(ref);
+  if (target !== undefined) return target.resourceType === 'Encounter' ? `Encounter/${target.id ?? idFromFullUrl(ref)}` : undefined;
+  const match = /(?:^|\/)Encounter\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(ref);
+  return match ? `Encounter/${match[1]}` : undefined;
 }
 
 /** The value[x] of an Observation or component, normalised into the concept's canonical unit. */
@@ -306,9 +410,11 @@ function observationValue(
   out: ChunkCollector,
   element: string,
   child: string,
-): void {
+  context: Record<string, string> | undefined,
+): SourceMeasurement | undefined {
   let value: number | undefined;
   let unit = '';
+  let intubated = false;
   if (holder.valueQuantity !== undefined) {
     const q = quantity(holder.valueQuantity as Quantity, out, element, child);
     if (q === undefined) return;
@@ -316,19 +422,27 @@ function observationValue(
   } else if (holder.valueInteger !== undefined) {
     if (typeof holder.valueInteger !== 'number' || !Number.isInteger(holder.valueInteger)) {
       out.error('value', `valueInteger ${JSON.stringify(holder.valueInteger)} is not an integer`, element, child);
-      return;
+      return undefined;
     }
     value = holder.valueInteger;
   } else if (holder.valueBoolean !== undefined) {
     if (typeof holder.valueBoolean !== 'boolean') {
       out.error('value', `valueBoolean ${JSON.stringify(holder.valueBoolean)} is not true or false`, element, child);
-      return;
+      return undefined;
     }
     if (!FLAG_CONCEPTS.has(concept)) {
       out.error('value', `a yes/no value cannot record ${CONCEPT_UNITS[concept].label}`, element, child);
-      return;
+      return undefined;
     }
     value = holder.valueBoolean ? 1 : 0;
+  } else if (holder.valueCodeableConcept !== undefined && GCS_RESPONSES.has(concept)) {
+    const coded = gcsAnswer(holder.valueCodeableConcept, concept);
+    if (coded === undefined) {
+      out.error('value', `the coded ${CONCEPT_UNITS[concept].label} carries no score (an ordinal value extension${concept === 'gcs_verbal' ? `, or ${GCS_VERBAL_INTUBATED.system}#${GCS_VERBAL_INTUBATED.code}` : ''})`, element, child);
+      return undefined;
+    }
+    value = coded.value;
+    intubated = coded.intubated;
   } else if (holder.valueCodeableConcept !== undefined && FLAG_CONCEPTS.has(concept)) {
     const codings = codingsOf(holder.valueCodeableConcept as CodeableConcept);
     const present = codings.some((c) => c.system === SNOMED && PRESENT_CODES.has(c.code));
@@ -337,7 +451,7 @@ function observationValue(
     else if (present !== absent) value = present ? 1 : 0;
     else {
       out.error('value', `valueCodeableConcept does not say present or absent for ${CONCEPT_UNITS[concept].label}`, element, child);
-      return;
+      return undefined;
     }
   } else if (holder.valueString !== undefined) {
     out.error('value', `a text value (${JSON.stringify(holder.valueString)}) is not a measurement of ${CONCEPT_UNITS[concept].label}`, element, child);
@@ -351,7 +465,26 @@ function observationValue(
     out.error('required', `no value for ${CONCEPT_UNITS[concept].label} (valueQuantity expected)`, element, child);
     return;
   }
-  out.value(patientId, concept, value, unit, time.start, time.end, recordId, undefined, element, child);
+  const m = out.value(patientId, concept, value, unit, time.start, time.end, recordId, undefined, element, child);
+  if (m !== undefined && context !== undefined) m.context = context;
+  if (m !== undefined && intubated) m.qualifiers = { gcsVerbalIntubated: true };
+  return m;
+}
+
+/** The score of a coded GCS response: its ordinal value, or 1 flagged for an intubated verbal response. */
+function gcsAnswer(code: unknown, concept: Concept): { value: number; intubated: boolean } | undefined {
+  if (!isObject(code) || !Array.isArray(code.coding)) return undefined;
+  for (const coding of code.coding as unknown[]) {
+    if (!isObject(coding)) continue;
+    if (concept === 'gcs_verbal' && coding.system === GCS_VERBAL_INTUBATED.system && coding.code === GCS_VERBAL_INTUBATED.code) return { value: 1, intubated: true };
+    const extensions = Array.isArray(coding.extension) ? (coding.extension as unknown[]) : [];
+    for (const extension of extensions) {
+      if (isObject(extension) && typeof extension.url === 'string' && ORDINAL_EXTENSIONS.has(extension.url) && typeof extension.valueDecimal === 'number') {
+        return { value: extension.valueDecimal, intubated: false };
+      }
+    }
+  }
+  return undefined;
 }
 
 function quantity(q: Quantity, out: ChunkCollector, element: string, child?: string): { value: number; unit: string } | undefined {
@@ -423,6 +556,7 @@ function mapMedicationAdministration(admin: MedicationAdministration, out: Chunk
   const rate = rateOf(admin, out, at);
   if (rate === undefined) return;
   const weightKg = bodyWeight(admin, patientId, time.start, scope);
+  const encounterId = encounterOf(admin.context, scope);
   out.measure({
     patientId,
     concept,
@@ -434,6 +568,7 @@ function mapMedicationAdministration(admin: MedicationAdministration, out: Chunk
     options: weightKg === undefined ? {} : { bodyWeightKg: weightKg },
     element: at,
     child: 'dosage.rate[x]',
+    ...(encounterId === undefined ? {} : { context: { encounterId } }),
   });
 }
 
@@ -528,7 +663,17 @@ function mapProcedure(procedure: Procedure, out: ChunkCollector, scope: Scope, a
     return;
   }
   const value = status === 'not-done' ? 0 : 1;
-  out.measure({ patientId, concept, value, unit: '1', time: time.start, endTime: time.end, recordId: recordIdOf(procedure, 'Procedure') });
+  const encounterId = encounterOf(procedure.encounter, scope);
+  out.measure({
+    patientId,
+    concept,
+    value,
+    unit: '1',
+    time: time.start,
+    endTime: time.end,
+    recordId: recordIdOf(procedure, 'Procedure'),
+    ...(encounterId === undefined ? {} : { context: { encounterId } }),
+  });
 }
 
 function mapDeviceUse(statement: DeviceUseStatement, out: ChunkCollector, scope: Scope, at: string): void {
@@ -622,7 +767,7 @@ function mapDiagnosticReport(report: DiagnosticReport, out: ChunkCollector, scop
     const id = typeof observation.id === 'string' ? observation.id : String(index);
     // Contained ids are local to the report: the record id carries the report's.
     const scoped = { ...observation, id: `${baseId.replace(/^DiagnosticReport\//, '')}#${id}` } as Observation;
-    mapObservation(scoped, out, scope, `DiagnosticReport.contained(${id})`, { patientId, time: reportTime });
+    mapObservation(scoped, out, scope, `DiagnosticReport.contained(${id})`, { patientId, time: reportTime, encounterId: encounterOf(report.encounter, scope) });
   }
 }
 
@@ -803,8 +948,9 @@ function remember(resource: Resource, state: ParserState | undefined): void {
   const kept: Record<string, unknown> = { resourceType: resource.resourceType, id: resource.id };
   if (resource.resourceType === 'Device') kept.type = full.type;
   else if (resource.resourceType === 'Medication') kept.code = full.code;
-  else if (resource.resourceType === 'Specimen' && isObject(full.collection)) {
-    kept.collection = { collectedDateTime: full.collection.collectedDateTime, collectedPeriod: full.collection.collectedPeriod };
+  else if (resource.resourceType === 'Specimen') {
+    if (isObject(full.collection)) kept.collection = { collectedDateTime: full.collection.collectedDateTime, collectedPeriod: full.collection.collectedPeriod };
+    if (isObject(full.type)) kept.type = full.type;
   }
   state.memory.set(key, kept);
 }

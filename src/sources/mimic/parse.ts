@@ -2,25 +2,36 @@
  * MIMIC-IV tables (hosp and icu modules, CSV as published on PhysioNet) -> canonical
  * measurements, through the MIMIC-IV items of the concept dictionary.
  *
- * The raw row semantics are kept for later work (the MIMIC-IV SOFA reference): every
- * measurement carries its subject_id, hadm_id, stay_id, specimen_id and itemid in `context`,
- * chart times are kept as charted, and the record id names the row (labevent_id, or the stay,
- * item and chart time of chartevents, which has no row id).
+ * What mimic-code's conventions link across rows is kept in each measurement's `context`
+ * (MeasurementContext, src/clinical/types.ts): the hospital admission as encounterId "hadm/<id>"
+ * and the ICU stay as stayId "stay/<id>" (the ids of the StayRecords admissions and icustays
+ * yield), the lab specimen as specimenId, an O2 device's storetime and text as recordedAt and
+ * sourceText, an arterial pO2's specimen as specimen. The raw keys
+ * (subject_id, hadm_id, stay_id, specimen_id, itemid) stay beside them. Chart times are kept as
+ * charted, and the record id names the row (labevent_id, or the stay, item and chart time of
+ * chartevents, which has no row id).
  *
- * Two canonical values span rows and need the chunks of a table in order with one shared
+ * Each charted GCS response is a measurement of its own (gcs_motor, gcs_verbal, gcs_eyes),
+ * heart rates and O2 flows are imported, O2 devices and ventilator modes are categories
+ * (oxygen_device, ventilator_mode) from which the flag mechanical_ventilation is derived.
+ *
+ * Three canonical values span rows and need the chunks of a table in order with one shared
  * ParserState (see import-format.ts):
  * - GCS: MIMIC-IV charts the three components; the total is their sum at one chart time of a
  *   stay (a verbal response charted as intubated is flagged for the SOFA presets, see settleGcs).
  * - Urine output: a charted volume is what was collected since the previous charting of the
  *   stay (mimic-code's urine_output_rate.sql), so its interval starts at that charting, or at
  *   the ICU admission (icustays.intime, read first) for the first one.
+ * - Blood gases: a pO2 is PaO2 only in an arterial specimen, and the specimen type is another
+ *   row of the same specimen_id (itemid 52033), before or after it: a pO2 is held until that row
+ *   is read (see holdPo2 and bloodGasType).
  * Times are MIMIC-IV's zone-less timestamps read as UTC.
  */
-import type { Concept, IsoDateTime } from '../../clinical/types.ts';
+import { type BloodSpecimen, type Concept, type IsoDateTime, RESPIRATORY_SUPPORT } from '../../clinical/types.ts';
 import { ChunkCollector, checkPatientId } from '../collect.ts';
 import type { MimicItemMapping } from '../concepts/dictionary.ts';
 import { splitCsvRecord } from '../csv-record.ts';
-import type { MimicTable, ParseContext, ParseResult, ParserState } from '../import-format.ts';
+import type { MimicTable, ParseContext, ParseResult, ParserState, SourceMeasurement } from '../import-format.ts';
 import { parseNaiveTimestamp } from '../time.ts';
 
 export const MIMIC_SOURCE = 'mimic-iv';
@@ -41,8 +52,14 @@ export const MIMIC_COLUMNS: Readonly<Record<MimicTable, readonly string[]>> = {
 
 /** Tables whose rows other tables look up (read first, and re-read on resume). */
 export const MIMIC_LOOKUP_TABLES: readonly MimicTable[] = ['icustays'];
-/** GCS groups held before the oldest is settled (bounded memory on unsorted files). */
+/** GCS groups (and blood-gas specimens) held before the oldest is settled (bounded memory on unsorted files). */
 const MAX_OPEN_GROUPS = 50_000;
+/** labevents: the specimen type of a blood gas (mimic-code bg.sql), a text row of the gas's specimen_id. */
+const BG_SPECIMEN_ITEM = 52033;
+/** The specimen types MIMIC-IV charts in item 52033. */
+const BG_SPECIMEN_TYPES: Readonly<Record<string, BloodSpecimen>> = { 'ART.': 'arterial', 'VEN.': 'venous', 'MIX.': 'mixed-venous' };
+/** The GCS response concepts, by the dictionary's gcsComponent. */
+const GCS_RESPONSE: Readonly<Record<'motor' | 'verbal' | 'eyes', Concept>> = { motor: 'gcs_motor', verbal: 'gcs_verbal', eyes: 'gcs_eyes' };
 /** eMAR events that mean the drug was given. */
 const EMAR_GIVEN = new Set(['Administered', 'Started', 'Restarted', 'Confirmed', 'Delayed Administered', 'Partial Administered']);
 
@@ -59,6 +76,13 @@ interface GcsGroup {
   verbal?: number;
   eyes?: number;
   intubatedTotal?: number;
+}
+
+/** A blood-gas specimen: its type as charted once the 52033 row is read, and the pO2 values waiting for it. */
+interface BloodGasSpecimen {
+  /** undefined until the type row is read ('ART.', 'VEN.', 'MIX.' ...). */
+  type: string | undefined;
+  pending: SourceMeasurement[];
 }
 
 interface UrineMemory {
@@ -125,16 +149,20 @@ export function parseMimicRows(table: MimicTable, lines: readonly string[], cont
     READERS[table](row, subject, { out, state, groupState, lineNumber, seenInChunk, table });
     out.end();
   }
-  if (state === undefined) for (const open of [...gcsGroups(groupState).values()]) settleGcs(open, out, groupState);
+  if (state === undefined) {
+    for (const open of [...gcsGroups(groupState).values()]) settleGcs(open, out, groupState);
+    settleBloodGases(out, groupState);
+  }
   return out.result;
 }
 
-/** Settles what is still open at the end of a table (incomplete GCS groups). */
+/** Settles what is still open at the end of a table (incomplete GCS groups, pO2 values whose specimen type never came). */
 export function finishMimicTable(table: MimicTable, context: ParseContext): ParseResult {
   const out = new ChunkCollector(context, MIMIC_SOURCE);
   if (table === 'chartevents' && context.state) {
     for (const group of [...gcsGroups(context.state).values()]) settleGcs(group, out, context.state);
   }
+  if (table === 'labevents' && context.state) settleBloodGases(out, context.state);
   return out.result;
 }
 
@@ -191,8 +219,13 @@ const READERS: Record<MimicTable, Reader> = {
     out.produced();
   },
 
-  labevents(row, subject, { out, table }) {
+  labevents(row, subject, rc) {
+    const { out, table } = rc;
     const itemid = Number(row('itemid'));
+    if (itemid === BG_SPECIMEN_ITEM) {
+      bloodGasType(row, rc);
+      return;
+    }
     const match = out.dictionary.mimicItem('labevents', itemid);
     if (match === undefined) {
       out.unmapped(`${table}|${row('itemid')}`);
@@ -200,17 +233,33 @@ const READERS: Record<MimicTable, Reader> = {
     }
     const time = requiredTime(row('charttime'), 'charttime', out);
     if (time === undefined) return;
+    const specimenId = row('specimen_id').trim();
+    const gas = match.concept === 'pao2' ? bloodGasSpecimens(rc.groupState).get(specimenId) : undefined;
+    const arterial = gas?.type !== undefined && BG_SPECIMEN_TYPES[gas.type] === 'arterial';
+    if (match.concept === 'pao2' && gas?.type !== undefined && !arterial) {
+      out.unmapped(`${table}|${itemid}|specimen ${gas.type}`);
+      return;
+    }
     const value = numericValue(row, match.mapping, match.concept, out, table);
     if (value === undefined) return;
-    out.measure({
+    const added = out.measure({
       patientId: subject,
       concept: match.concept,
       value: value.value,
       unit: value.unit,
       time,
       recordId: `labevents/${row('labevent_id').trim()}`,
-      context: compact({ subject_id: subject, hadm_id: row('hadm_id'), specimen_id: row('specimen_id'), itemid }),
+      context: compact({
+        subject_id: subject,
+        hadm_id: row('hadm_id'),
+        specimen_id: specimenId,
+        itemid,
+        ...encounterOf(row),
+        specimenId,
+        ...(arterial ? { specimen: 'arterial' } : {}),
+      }),
     });
+    if (added && match.concept === 'pao2' && gas?.type === undefined) holdPo2(specimenId, rc);
   },
 
   chartevents(row, subject, rc) {
@@ -225,10 +274,18 @@ const READERS: Record<MimicTable, Reader> = {
     const time = requiredTime(charttime, 'charttime', out);
     if (time === undefined) return;
     const stay = row('stay_id').trim();
-    const context = compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: stay, itemid });
     const { mapping, concept } = match;
+    const storetime = concept === 'oxygen_device' ? parseNaiveTimestamp(row('storetime')) : undefined;
+    const context = compact({
+      subject_id: subject,
+      hadm_id: row('hadm_id'),
+      stay_id: stay,
+      itemid,
+      ...encounterOf(row),
+      ...(storetime?.ok === true ? { recordedAt: storetime.iso } : {}),
+    });
     if (mapping.gcsComponent !== undefined) {
-      gcsComponent(row, subject, time, charttime, stay, mapping, rc);
+      gcsComponent(row, subject, time, charttime, stay, mapping, context, rc);
       return;
     }
     let value: number;
@@ -242,12 +299,20 @@ const READERS: Record<MimicTable, Reader> = {
       }
       value = mapped;
       unit = mapping.unit ?? '1';
+      // A code read from text keeps the text (mimic-code orders O2 devices charted at one time by it).
+      if (concept === 'oxygen_device') context.sourceText = text;
     } else {
       const numeric = numericValue(row, mapping, concept, out, table);
       if (numeric === undefined) return;
       ({ value, unit } = numeric);
     }
-    out.measure({ patientId: subject, concept, value, unit, time, recordId: `chartevents/${stay}/${itemid}/${charttime}`, context });
+    const recordId = `chartevents/${stay}/${itemid}/${charttime}`;
+    const added = out.measure({ patientId: subject, concept, value, unit, time, recordId, context });
+    // The flag the SOFA engine reads, from the same row: invasive ventilation is 1, none to
+    // non-invasive ventilation 0; a tracheostomy is neither (mimic-code keeps it apart).
+    if (added && (concept === 'oxygen_device' || concept === 'ventilator_mode') && value <= RESPIRATORY_SUPPORT.invasiveVentilation) {
+      out.measure({ patientId: subject, concept: 'mechanical_ventilation', value: value === RESPIRATORY_SUPPORT.invasiveVentilation ? 1 : 0, unit: '1', time, recordId, context });
+    }
   },
 
   inputevents(row, subject, { out, table }) {
@@ -273,7 +338,10 @@ const READERS: Record<MimicTable, Reader> = {
     }
     const weightText = row('patientweight').trim();
     const weight = weightText === '' ? undefined : Number(weightText);
-    const unit = row('rateuom').trim() || (match.mapping.unit ?? '');
+    let unit = row('rateuom').trim() || (match.mapping.unit ?? '');
+    // mimic-code norepinephrine.sql: rows charted in mg/kg/min with a weight of 1 are documentation
+    // errors whose rate is already in mcg/kg/min (the other mg/kg/min rows are converted).
+    if (match.concept === 'norepinephrine' && unit === 'mg/kg/min' && weight === 1) unit = 'mcg/kg/min';
     out.measure({
       patientId: subject,
       concept: match.concept,
@@ -282,7 +350,7 @@ const READERS: Record<MimicTable, Reader> = {
       time: start,
       endTime: end,
       recordId: `inputevents/${row('orderid').trim()}/${itemid}/${row('starttime').trim()}`,
-      context: compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: row('stay_id'), itemid, linkorderid: row('linkorderid') }),
+      context: compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: row('stay_id'), itemid, linkorderid: row('linkorderid'), ...encounterOf(row) }),
       options: weight !== undefined && Number.isFinite(weight) && weight > 0 ? { bodyWeightKg: weight } : {},
     });
   },
@@ -300,7 +368,7 @@ const READERS: Record<MimicTable, Reader> = {
     const numeric = numericValue(row, match.mapping, match.concept, out, table, 'value');
     if (numeric === undefined) return;
     const stay = row('stay_id').trim();
-    const context = compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: stay, itemid, charttime: time });
+    const context = compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: stay, itemid, charttime: time, ...encounterOf(row) });
     const recordId = `outputevents/${stay}/${itemid}/${charttime}`;
     if (match.concept !== 'urine_output' || state === undefined) {
       out.measure({ patientId: subject, concept: match.concept, value: numeric.value, unit: numeric.unit, time, recordId, context });
@@ -354,7 +422,7 @@ const READERS: Record<MimicTable, Reader> = {
       unit: '1',
       time,
       recordId,
-      context: compact({ subject_id: subject, hadm_id: row('hadm_id'), micro_specimen_id: specimen, spec_type_desc: row('spec_type_desc') }),
+      context: compact({ subject_id: subject, hadm_id: row('hadm_id'), micro_specimen_id: specimen, spec_type_desc: row('spec_type_desc'), ...encounterOf(row) }),
     });
   },
 
@@ -385,7 +453,86 @@ function drugEvent(row: Row, subject: string, out: ChunkCollector, table: MimicT
     out.produced();
     return;
   }
-  out.measure({ patientId: subject, concept: match.concept, value: 1, unit: '1', time, recordId, context: compact({ subject_id: subject, hadm_id: row('hadm_id'), drug: drug.trim() }) });
+  out.measure({ patientId: subject, concept: match.concept, value: 1, unit: '1', time, recordId, context: compact({ subject_id: subject, hadm_id: row('hadm_id'), drug: drug.trim(), ...encounterOf(row) }) });
+}
+
+/** MeasurementContext's encounterId and stayId of a row: the ids of the admissions / icustays StayRecords. */
+function encounterOf(row: Row): { encounterId?: string; stayId?: string } {
+  const hadm = row('hadm_id').trim();
+  const stay = row('stay_id').trim();
+  return { ...(hadm === '' ? {} : { encounterId: `hadm/${hadm}` }), ...(stay === '' ? {} : { stayId: `stay/${stay}` }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blood gases: a pO2 is PaO2 only in an arterial specimen (mimic-code bg.sql).
+
+function bloodGasSpecimens(state: ParserState): Map<string, BloodGasSpecimen> {
+  let specimens = state.groups.get('bg') as Map<string, BloodGasSpecimen> | undefined;
+  if (specimens === undefined) {
+    specimens = new Map();
+    state.groups.set('bg', specimens);
+  }
+  return specimens;
+}
+
+/** The specimen, created when first seen; the oldest is settled when too many are open. */
+function bloodGasSpecimen(specimenId: string, out: ChunkCollector, state: ParserState): BloodGasSpecimen {
+  const specimens = bloodGasSpecimens(state);
+  let specimen = specimens.get(specimenId);
+  if (specimen === undefined) {
+    specimen = { type: undefined, pending: [] };
+    specimens.set(specimenId, specimen);
+    if (specimens.size > MAX_OPEN_GROUPS) {
+      const [oldestId, oldest] = specimens.entries().next().value!;
+      specimens.delete(oldestId);
+      for (const m of oldest.pending) dropPo2(m, oldest.type, out);
+    }
+  }
+  return specimen;
+}
+
+/**
+ * The pO2 just measured (the last measurement of the chunk) waits for its specimen type. A pO2
+ * without a specimen id can never be paired: it is not PaO2.
+ */
+function holdPo2(specimenId: string, rc: ReadContext): void {
+  const m = rc.out.result.measurements.pop()!;
+  if (specimenId === '') {
+    dropPo2(m, undefined, rc.out);
+    return;
+  }
+  bloodGasSpecimen(specimenId, rc.out, rc.groupState).pending.push(m);
+}
+
+/** A 52033 row: the specimen's type, which releases (or drops) the pO2 values waiting for it. */
+function bloodGasType(row: Row, rc: ReadContext): void {
+  const specimenId = row('specimen_id').trim();
+  if (specimenId === '') return;
+  const text = row('value').trim();
+  if (text === '') return;
+  const specimen = bloodGasSpecimen(specimenId, rc.out, rc.groupState);
+  // bg.sql takes the MAX of a specimen's type rows. A specimen charted twice with different
+  // types is not met in MIMIC-IV; a pO2 released as arterial before a later 'VEN.' row stays so.
+  if (specimen.type === undefined || text > specimen.type) specimen.type = text;
+  const arterial = BG_SPECIMEN_TYPES[specimen.type] === 'arterial';
+  for (const m of specimen.pending) {
+    if (arterial) {
+      (m.context ??= {}).specimen = 'arterial';
+      rc.out.result.measurements.push(m);
+    } else dropPo2(m, specimen.type, rc.out);
+  }
+  specimen.pending = [];
+}
+
+/** pO2 values whose specimen type never came (end of the table, or evicted). */
+function settleBloodGases(out: ChunkCollector, state: ParserState): void {
+  const specimens = bloodGasSpecimens(state);
+  for (const specimen of specimens.values()) for (const m of specimen.pending) dropPo2(m, specimen.type, out);
+  specimens.clear();
+}
+
+function dropPo2(m: SourceMeasurement, type: string | undefined, out: ChunkCollector): void {
+  out.unmapped(`labevents|${String(m.context?.itemid ?? '')}|specimen ${type ?? 'not charted'}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,7 +547,16 @@ function gcsGroups(state: ParserState): Map<string, GcsGroup> {
   return groups;
 }
 
-function gcsComponent(row: Row, subject: string, time: IsoDateTime, charttime: string, stay: string, mapping: MimicItemMapping, rc: ReadContext): void {
+function gcsComponent(
+  row: Row,
+  subject: string,
+  time: IsoDateTime,
+  charttime: string,
+  stay: string,
+  mapping: MimicItemMapping,
+  context: Record<string, string | number>,
+  rc: ReadContext,
+): void {
   const { out } = rc;
   const component = mapping.gcsComponent!;
   const text = row('value').trim();
@@ -415,12 +571,24 @@ function gcsComponent(row: Row, subject: string, time: IsoDateTime, charttime: s
       return;
     }
   }
+  // The response itself, as charted: mimic-code's gcs.sql carries each one forward on its own.
+  out.measure({
+    patientId: subject,
+    concept: GCS_RESPONSE[component],
+    value: intubated ? 1 : score!,
+    unit: '{score}',
+    time,
+    recordId: `chartevents/${stay}/${mapping.itemid}/${charttime}`,
+    context,
+    ...(intubated ? { qualifiers: { gcsVerbalIntubated: true } } : {}),
+  });
   const state = rc.groupState;
   const groups = gcsGroups(state);
   const key = `${stay}|${charttime}`;
   let group = groups.get(key);
   if (group === undefined) {
-    group = { key, lineNumber: rc.lineNumber, patientId: subject, time, charttime, context: compact({ subject_id: subject, hadm_id: row('hadm_id'), stay_id: stay }) };
+    const { itemid: _itemid, recordedAt: _recordedAt, ...groupContext } = context;
+    group = { key, lineNumber: rc.lineNumber, patientId: subject, time, charttime, context: groupContext };
     groups.set(key, group);
     if (groups.size > MAX_OPEN_GROUPS) {
       const oldest = groups.values().next().value;

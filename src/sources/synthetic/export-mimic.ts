@@ -171,8 +171,8 @@ export async function exportMimicIv(records: Iterable<SyntheticRecord>, dir: str
           break;
         case 'map':
           await chart(m, 220052, String(m.value), m.value, 'mmHg');
-          // An item outside the dictionary, as real extracts are full of them.
-          await chart(m, 220045, '92', 92, 'bpm');
+          // An item outside the dictionary, as real extracts are full of them (respiratory rate).
+          await chart(m, 220210, '18', 18, 'insp/min');
           break;
         case 'gcs': {
           const motor = Math.min(6, m.value - 2);
