@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
-import { commands } from './commands/index.ts';
+import { type RegisterCommand, commandsFor } from './commands/index.ts';
 import {
   type CliIo,
   CommandFailure,
@@ -19,7 +19,7 @@ export interface CommandResult {
   exitCode: number;
 }
 
-export function buildProgram(io: CliIo, result: CommandResult): Command {
+export function buildProgram(io: CliIo, result: CommandResult, commands: readonly RegisterCommand[]): Command {
   const ctx = makeContext(io);
   const program = new Command('immunoguide')
     .description('ImmunoGuide: biomarker-guided immunotherapy for sepsis (SOFA, immune class, therapy, trials)')
@@ -37,7 +37,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const result: CommandResult = { exitCode: EXIT_OK };
-  const program = buildProgram(io, result);
+  const program = buildProgram(io, result, await commandsFor(argv));
   const wantsJson = argv.includes('--json');
   if (argv.length === 0) {
     program.outputHelp();
