@@ -5,9 +5,16 @@
  * resumes after the last committed line. Measurements are idempotent by provenance
  * (source, record id, concept): whatever a rerun repeats is skipped by the database.
  *
- * Measurements go in with one INSERT ... SELECT FROM unnest(array per column): ten bound
- * parameters per batch whatever its size, which is what makes 100k rows/s possible on
- * PostgreSQL (a VALUES list needs ten parameters per row and a bigger statement to parse).
+ * Measurements go in with one INSERT ... SELECT unnest(array per column): ten bound parameters
+ * per batch whatever its size (a VALUES list needs ten parameters per row and a bigger statement
+ * to parse). What a batch costs PostgreSQL is then mostly the three indexes of measurement, the
+ * one on the provenance key above all (record ids are content hashes, so each row lands at a
+ * random place of it); see bench/ingest.ts, which also times the server alone.
+ *
+ * COPY FROM STDIN was measured against this statement (bench scratch, 1,000,000 rows): about 5 %
+ * less PostgreSQL CPU, the client's work the same. node-postgres has no COPY API (it would take
+ * pg-copy-streams or protocol code of our own in src/store/postgres.ts) and PGlite would keep
+ * this path anyway: not worth it for 5 %.
  */
 import type { ImportIssue, PatientRecord, SourceMeasurement } from '../sources/import-format.ts';
 import { DEFAULT_IMPORT_SITE, type ImportBatch, type ImportSink, type SinkCheckpoint, type SinkWriteResult } from '../sources/ingest/run.ts';
@@ -165,6 +172,11 @@ export class StoreImportSink implements ImportSink {
  * provenance is already stored are skipped. Returns the number inserted and whether any row was
  * already stored.
  *
+ * Rows go in grouped by patient and concept (in order of both; file order within a group, so
+ * measurements at the same time keep their order by id): the index on (patient_id, concept,
+ * effective_start) is then filled page after page instead of at random places, which saved
+ * about a fifth of PostgreSQL's work per row in bench/ingest.
+ *
  * 'try-plain' first runs a plain INSERT in a savepoint, about 30% cheaper for PostgreSQL than
  * INSERT ... ON CONFLICT DO NOTHING; when a row is already stored (unique violation) it rolls
  * back to the savepoint and inserts with ON CONFLICT DO NOTHING. Must run in a transaction.
@@ -176,8 +188,10 @@ export async function insertMeasurementColumns(
 ): Promise<{ inserted: number; duplicates: boolean }> {
   let inserted = 0;
   let duplicates = false;
-  for (let start = 0; start < measurements.length; start += ROWS_PER_STATEMENT) {
-    const columns = measurementColumns(measurements.slice(start, start + ROWS_PER_STATEMENT));
+  const rows = inIndexOrder(measurements);
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
+    const columns = measurementColumns(rows, start, end);
     if (mode === 'try-plain' && !duplicates) {
       await db.exec('SAVEPOINT immunoguide_import');
       try {
@@ -193,40 +207,125 @@ export async function insertMeasurementColumns(
     }
     const result = await db.query(`${INSERT_MEASUREMENTS} ON CONFLICT ON CONSTRAINT measurement_provenance_key DO NOTHING`, columns);
     inserted += result.affectedRows;
-    if (result.affectedRows < columns[0]!.length) duplicates = true;
+    if (result.affectedRows < end - start) duplicates = true;
   }
   return { inserted, duplicates };
 }
 
 const UNIQUE_VIOLATION = '23505';
+// unnest in the select list (the arrays have the same length, so they are read in lockstep): as
+// a FROM item the multi-array unnest first copies every row into a tuplestore, about 8 % of
+// PostgreSQL's work per row in bench/ingest.
 const INSERT_MEASUREMENTS = `INSERT INTO measurement (patient_id, concept, value, unit, effective_start, effective_end, source, record_id, original_value, original_unit)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])`;
+  SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::float8[]), unnest($4::text[]), unnest($5::timestamptz[]),
+         unnest($6::timestamptz[]), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::text[])`;
 
-/** The ten column arrays of the INSERT. */
-function measurementColumns(rows: readonly SourceMeasurement[]): [string[], ...unknown[][]] {
+/**
+ * The measurements grouped by patient, then concept (ids and concepts in code-unit order), each
+ * group in input order: a counting sort over the groups (a comparison sort of 50,000 rows cost
+ * more than the rest of the batch's preparation).
+ */
+export function inIndexOrder(rows: readonly SourceMeasurement[]): readonly SourceMeasurement[] {
   const n = rows.length;
-  const patient = new Array<string>(n);
-  const concept = new Array<string>(n);
-  const value = new Array<number>(n);
-  const unit = new Array<string>(n);
-  const startTime = new Array<string>(n);
-  const endTime = new Array<string | null>(n);
-  const source = new Array<string>(n);
-  const recordId = new Array<string>(n);
-  const originalValue = new Array<string>(n);
-  const originalUnit = new Array<string>(n);
+  if (n < 2) return rows;
+  // Group numbers by first appearance, through patient -> concept -> group.
+  const groupOf = new Map<string, Map<string, number>>();
+  const keys: Array<{ patient: string; concept: string }> = [];
+  const group = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const m = rows[i]!;
-    patient[i] = m.patientId;
-    concept[i] = m.concept;
-    value[i] = m.value;
-    unit[i] = m.unit;
-    startTime[i] = m.time;
-    endTime[i] = m.endTime ?? null;
-    source[i] = m.provenance.source;
-    recordId[i] = m.provenance.recordId;
-    originalValue[i] = String(m.reported?.value ?? m.value);
-    originalUnit[i] = m.reported?.unit ?? m.unit;
+    let concepts = groupOf.get(m.patientId);
+    if (concepts === undefined) {
+      concepts = new Map();
+      groupOf.set(m.patientId, concepts);
+    }
+    let g = concepts.get(m.concept);
+    if (g === undefined) {
+      g = keys.length;
+      keys.push({ patient: m.patientId, concept: m.concept });
+      concepts.set(m.concept, g);
+    }
+    group[i] = g;
   }
-  return [patient, concept, value, unit, startTime, endTime, source, recordId, originalValue, originalUnit];
+  if (keys.length === 1) return rows;
+  // Rank of each group in (patient, concept) order, then each group's first slot.
+  const ranked = keys.map((_, g) => g).sort((a, b) => compareKeys(keys[a]!, keys[b]!));
+  const slot = new Uint32Array(keys.length + 1);
+  const rankOf = new Uint32Array(keys.length);
+  ranked.forEach((g, rank) => (rankOf[g] = rank));
+  for (let i = 0; i < n; i++) slot[rankOf[group[i]!]! + 1]!++;
+  for (let r = 1; r <= keys.length; r++) slot[r]! += slot[r - 1]!;
+  const ordered = new Array<SourceMeasurement>(n);
+  for (let i = 0; i < n; i++) ordered[slot[rankOf[group[i]!]!]!++] = rows[i]!;
+  return ordered;
+}
+
+function compareKeys(a: { patient: string; concept: string }, b: { patient: string; concept: string }): number {
+  if (a.patient !== b.patient) return a.patient < b.patient ? -1 : 1;
+  return a.concept < b.concept ? -1 : a.concept > b.concept ? 1 : 0;
+}
+
+/**
+ * The ten column arrays of the INSERT for rows [start, end), each as one PostgreSQL array
+ * literal. node-postgres would serialise JavaScript arrays itself, element by element through
+ * two regular expressions: that was most of the client's cost of a batch. Elements are joined
+ * once per column (concatenating 50,000 of them one by one builds string ropes that cost more
+ * to flatten than the join), and a column's element is reused while its text repeats (the rows
+ * are grouped by patient and concept, and source and unit rarely change).
+ */
+function measurementColumns(rows: readonly SourceMeasurement[], start: number, end: number): string[] {
+  const n = end - start;
+  const patient = new RepeatQuoter(n);
+  const concept = new RepeatQuoter(n);
+  const value = new Array<string>(n);
+  const unit = new RepeatQuoter(n);
+  const startTime = new Array<string>(n);
+  const endTime = new Array<string>(n);
+  const source = new RepeatQuoter(n);
+  const recordId = new Array<string>(n);
+  const originalValue = new RepeatQuoter(n);
+  const originalUnit = new RepeatQuoter(n);
+  for (let i = 0; i < n; i++) {
+    const m = rows[start + i]!;
+    patient.set(i, m.patientId);
+    concept.set(i, m.concept);
+    value[i] = floatElement(m.value);
+    unit.set(i, m.unit);
+    startTime[i] = quoteElement(m.time);
+    endTime[i] = m.endTime === undefined ? 'NULL' : quoteElement(m.endTime);
+    source.set(i, m.provenance.source);
+    recordId[i] = quoteElement(m.provenance.recordId);
+    originalValue.set(i, String(m.reported?.value ?? m.value));
+    originalUnit.set(i, m.reported?.unit ?? m.unit);
+  }
+  return [patient.elements, concept.elements, value, unit.elements, startTime, endTime, source.elements, recordId, originalValue.elements, originalUnit.elements].map(
+    (elements) => `{${elements.join(',')}}`,
+  );
+}
+
+/** Quoted array elements of one column, quoting a text again only when it differs from the previous one. */
+class RepeatQuoter {
+  readonly elements: string[];
+  #text: string | undefined;
+  #quoted = '';
+  constructor(n: number) {
+    this.elements = new Array<string>(n);
+  }
+  set(i: number, text: string): void {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#quoted = quoteElement(text);
+    }
+    this.elements[i] = this.#quoted;
+  }
+}
+
+/** An array element in double quotes (any text, "NULL" included, stays text), \ and " escaped. */
+export function quoteElement(text: string): string {
+  return text.indexOf('"') === -1 && text.indexOf('\\') === -1 ? `"${text}"` : `"${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** A float8 element: JavaScript's shortest round-trip form (what node-postgres sent), NaN and infinities by name. */
+function floatElement(value: number): string {
+  return Number.isFinite(value) ? String(value) : Number.isNaN(value) ? '"NaN"' : value > 0 ? '"Infinity"' : '"-Infinity"';
 }

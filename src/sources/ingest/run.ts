@@ -375,6 +375,11 @@ export async function runImport(paths: readonly string[], options: ImportOptions
       }
       const committed = chunk.lastLineNumber <= committedLine;
       if (committed && !stateful) continue;
+      // A write in flight advances only when the event loop reads the database's answers. The
+      // reader hands over the chunks of one read buffer without giving it a turn, so without this
+      // each statement of the write (BEGIN, SAVEPOINT, ...) could wait for several chunks to be
+      // parsed, and the database with it.
+      if (inFlight !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
       const chunkContext: ParseContext = {
         ...context,
         firstLineNumber: lineNumbers[0] ?? chunk.lastLineNumber,
