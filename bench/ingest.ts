@@ -25,13 +25,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConceptDictionary } from '../src/sources/concepts/dictionary.ts';
-import type { SourceMeasurement } from '../src/sources/import-format.ts';
+import { type SourceMeasurement, createParserState } from '../src/sources/import-format.ts';
+import { parseMeasurementCsvChunk } from '../src/sources/measurement-csv.ts';
 import { readLineChunks } from '../src/sources/ingest/lines.ts';
 import { runImport } from '../src/sources/ingest/run.ts';
 import { AUTO_WORKERS_MIN_BYTES, runScreen } from '../src/sources/ingest/screen.ts';
 import { syntheticCohort } from '../src/sources/synthetic/cohort.ts';
 import { exportFhirNdjson, fhirResources } from '../src/sources/synthetic/export-fhir.ts';
 import { StoreImportSink, insertMeasurementColumns } from '../src/store/import-sink.ts';
+import type { Queryable } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openPostgres } from '../src/store/postgres.ts';
 
@@ -147,53 +149,80 @@ interface ImportResult {
   storeOnlyPerSecond: number;
   serverMs: number;
   serverPerSecond: number;
+  /** CPU seconds of this process (the client) and of its PostgreSQL backends, per phase. */
+  cpu: Record<'pipeline' | 'storeOnly' | 'server', { clientS: number; serverS: number | null }>;
 }
 
 async function postgresImport(url: string, count: number, dir: string): Promise<ImportResult> {
   const csv = path.join(dir, 'import-bench.csv');
   writeCsv(csv, count);
   const schema = `ig_bench_${process.pid}`;
-  const db = await openPostgres({ url, schema });
+  // Named connections, so that the CPU time of this run's backends can be told apart.
+  const db = await openPostgres({ url: withApplicationName(url, schema), schema });
+  const serverCpu = new BackendCpu(db, schema);
+  const cpu = {} as ImportResult['cpu'];
+  const measure = async <T>(phase: keyof ImportResult['cpu'], work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+    await serverCpu.sample();
+    const server0 = serverCpu.total();
+    const client0 = process.cpuUsage();
+    const t = performance.now();
+    const timer = setInterval(() => void serverCpu.sample(), 500);
+    try {
+      const value = await work();
+      const ms = performance.now() - t;
+      const client = process.cpuUsage(client0);
+      await serverCpu.sample();
+      const server = serverCpu.total();
+      cpu[phase] = { clientS: round1((client.user + client.system) / 1e6), serverS: server === null || server0 === null ? null : round1(server - server0) };
+      return { value, ms };
+    } finally {
+      clearInterval(timer);
+    }
+  };
   try {
     await migrate(db);
-    const t0 = performance.now();
-    const summary = await runImport([csv], { dictionary: defaultConceptDictionary(), sink: new StoreImportSink(db), batchMeasurements: 50_000 });
-    const pipelineMs = performance.now() - t0;
-    if (summary.inserted !== count) throw new Error(`stored ${summary.inserted} of ${count}`);
+    const pipeline = await measure('pipeline', () =>
+      runImport([csv], { dictionary: defaultConceptDictionary(), sink: new StoreImportSink(db), batchMeasurements: 50_000 }),
+    );
+    if (pipeline.value.inserted !== count) throw new Error(`stored ${pipeline.value.inserted} of ${count}`);
 
-    // The store alone: the same number of ready measurements, committed in batches of 50,000.
+    // The store alone: the measurements the pipeline stored (parsed again from the same lines,
+    // untimed, so their record ids are the same content hashes), 50,000 per transaction.
     await db.exec('TRUNCATE measurement');
     const batch = 50_000;
-    const t1 = performance.now();
-    for (let start = 0; start < count; start += batch) {
-      const rows: SourceMeasurement[] = [];
-      for (let i = start; i < Math.min(count, start + batch); i++) rows.push(benchMeasurement(i));
-      await db.transaction((tx) => insertMeasurementColumns(tx, rows, 'try-plain'));
-    }
-    const storeOnlyMs = performance.now() - t1;
+    const batches: SourceMeasurement[][] = [];
+    for (let start = 0; start < count; start += batch) batches.push(parsedMeasurements(start, Math.min(count, start + batch)));
+    const storeOnly = await measure('storeOnly', async () => {
+      for (const rows of batches) await db.transaction((tx) => insertMeasurementColumns(tx, rows, 'try-plain'));
+    });
+    batches.length = 0;
 
-    // The server's own ceiling with this schema: the same rows generated inside PostgreSQL and
-    // inserted with INSERT ... SELECT (no client, no parameters), 50,000 per statement.
+    // The server's own ceiling with this schema: the same kind of rows generated inside
+    // PostgreSQL and inserted with INSERT ... SELECT (no client, no parameters), 50,000 per
+    // statement, grouped by patient as the store sends them, with record ids as random as the
+    // content hashes of the CSV (sequential ids fill the provenance index far more cheaply).
     await db.exec('TRUNCATE measurement');
-    const t2 = performance.now();
-    for (let start = 0; start < count; start += batch) {
-      await db.query(
-        `INSERT INTO measurement (patient_id, concept, value, unit, effective_start, source, record_id, original_value, original_unit)
-         SELECT 'B-' || (g % 1000), 'platelets', 100 + g % 300, '10*3/uL', timestamptz '2026-01-05T00:00:00Z' + g * interval '1 minute',
-                'csv', 'bench-' || g, (100 + g % 300)::text, '10*3/uL'
-           FROM generate_series($1::int, $2::int) AS g`,
-        [start, Math.min(count, start + batch) - 1],
-      );
-    }
-    const serverMs = performance.now() - t2;
+    const server = await measure('server', async () => {
+      for (let start = 0; start < count; start += batch) {
+        await db.query(
+          `INSERT INTO measurement (patient_id, concept, value, unit, effective_start, source, record_id, original_value, original_unit)
+           SELECT 'B-' || (g % 1000), 'platelets', 100 + g % 300, '10*3/uL', timestamptz '2026-01-05T00:00:00Z' + g * interval '1 minute',
+                  'csv', md5('bench-' || g), (100 + g % 300)::text, '10*3/uL'
+             FROM generate_series($1::int, $2::int) AS g
+            ORDER BY 'B-' || (g % 1000), g`,
+          [start, Math.min(count, start + batch) - 1],
+        );
+      }
+    });
     return {
       measurements: count,
-      pipelineMs,
-      pipelinePerSecond: Math.round(count / (pipelineMs / 1000)),
-      storeOnlyMs,
-      storeOnlyPerSecond: Math.round(count / (storeOnlyMs / 1000)),
-      serverMs,
-      serverPerSecond: Math.round(count / (serverMs / 1000)),
+      pipelineMs: pipeline.ms,
+      pipelinePerSecond: Math.round(count / (pipeline.ms / 1000)),
+      storeOnlyMs: storeOnly.ms,
+      storeOnlyPerSecond: Math.round(count / (storeOnly.ms / 1000)),
+      serverMs: server.ms,
+      serverPerSecond: Math.round(count / (server.ms / 1000)),
+      cpu,
     };
   } finally {
     await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
@@ -201,6 +230,54 @@ async function postgresImport(url: string, count: number, dir: string): Promise<
     fs.rmSync(csv, { force: true });
   }
 }
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+function withApplicationName(url: string, name: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.searchParams.set('application_name', name);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * CPU seconds used by the PostgreSQL backends of this run (connections named `name`), read
+ * from /proc: only when the server runs on this machine (null otherwise). Sampled while a phase
+ * runs too, since the pool closes idle connections.
+ */
+class BackendCpu {
+  readonly #db: Queryable;
+  readonly #name: string;
+  readonly #seconds = new Map<number, number>();
+  #unreadable = false;
+  constructor(db: Queryable, name: string) {
+    this.#db = db;
+    this.#name = name;
+  }
+  async sample(): Promise<void> {
+    if (this.#unreadable) return;
+    const result = await this.#db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [this.#name]).catch(() => undefined);
+    for (const { pid } of result?.rows ?? []) {
+      try {
+        // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command): utime, stime in clock ticks.
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        this.#seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+      } catch {
+        this.#unreadable = true;
+        return;
+      }
+    }
+  }
+  total(): number | null {
+    return this.#unreadable ? null : [...this.#seconds.values()].reduce((sum, s) => sum + s, 0);
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 function benchMeasurement(i: number): SourceMeasurement {
   return {
@@ -213,12 +290,27 @@ function benchMeasurement(i: number): SourceMeasurement {
   };
 }
 
+function csvLine(i: number): string {
+  const m = benchMeasurement(i);
+  return `${m.patientId},${m.time},${m.concept},${m.value},${m.unit}`;
+}
+
+/** Measurements [start, end) of the bench CSV as the CSV parser makes them. */
+function parsedMeasurements(start: number, end: number): SourceMeasurement[] {
+  const lines: string[] = [];
+  for (let i = start; i < end; i++) lines.push(csvLine(i));
+  const result = parseMeasurementCsvChunk(lines, { firstLineNumber: start + 2, header: CSV_HEADER, fileName: 'import-bench.csv', source: 'csv', dictionary: defaultConceptDictionary(), state: createParserState() });
+  if (result.measurements.length !== end - start) throw new Error(`the bench CSV lines ${start}-${end} did not all parse: ${JSON.stringify(result.issues.slice(0, 3))}`);
+  return result.measurements;
+}
+
+const CSV_HEADER = 'patient_id,time,concept,value,unit';
+
 function writeCsv(file: string, count: number): void {
   const fd = fs.openSync(file, 'w');
-  let lines = ['patient_id,time,concept,value,unit'];
+  let lines = [CSV_HEADER];
   for (let i = 0; i < count; i++) {
-    const m = benchMeasurement(i);
-    lines.push(`${m.patientId},${m.time},${m.concept},${m.value},${m.unit}`);
+    lines.push(csvLine(i));
     if (lines.length >= 20_000) {
       fs.writeSync(fd, `${lines.join('\n')}\n`);
       lines = [];
@@ -289,8 +381,14 @@ async function main(): Promise<void> {
       console.log('| path | s | measurements/s |');
       console.log('|---|---|---|');
       console.log(`| CSV -> runImport -> StoreImportSink (batches of 50,000 with checkpoints) | ${(result.pipelineMs / 1000).toFixed(1)} | ${result.pipelinePerSecond.toLocaleString('en-US')} |`);
-      console.log(`| store only: insertMeasurementColumns, 50,000 per transaction | ${(result.storeOnlyMs / 1000).toFixed(1)} | ${result.storeOnlyPerSecond.toLocaleString('en-US')} |`);
-      console.log(`| server ceiling: INSERT ... SELECT generate_series inside PostgreSQL (no client) | ${(result.serverMs / 1000).toFixed(1)} | ${result.serverPerSecond.toLocaleString('en-US')} |`);
+      console.log(`| store only: insertMeasurementColumns on the parsed measurements, 50,000 per transaction | ${(result.storeOnlyMs / 1000).toFixed(1)} | ${result.storeOnlyPerSecond.toLocaleString('en-US')} |`);
+      console.log(`| server ceiling: INSERT ... SELECT generate_series inside PostgreSQL (no client, random record ids) | ${(result.serverMs / 1000).toFixed(1)} | ${result.serverPerSecond.toLocaleString('en-US')} |`);
+      const cpuCells = (c: { clientS: number; serverS: number | null }): string => `${c.clientS.toFixed(1)} | ${c.serverS === null ? 'n/a' : c.serverS.toFixed(1)}`;
+      console.log('\n| path | client CPU s | PostgreSQL backend CPU s |');
+      console.log('|---|---|---|');
+      console.log(`| pipeline | ${cpuCells(result.cpu.pipeline)} |`);
+      console.log(`| store only | ${cpuCells(result.cpu.storeOnly)} |`);
+      console.log(`| server ceiling | ${cpuCells(result.cpu.server)} |`);
     }
   } finally {
     if (!flag('keep')) fs.rmSync(dir, { recursive: true, force: true });
