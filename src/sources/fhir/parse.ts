@@ -10,9 +10,18 @@ export const FHIR_SOURCE = 'fhir';
 
 /** One NDJSON line = one record; blank lines are ignored. */
 export function parseFhirLines(lines: readonly string[], context: ParseContext): ParseResult {
+  return parseFhirLineSource(lines.length, (index) => lines[index]!, context);
+}
+
+/**
+ * parseFhirLines over `count` lines that `lineAt` hands over one at a time, in order: a reader
+ * that decodes each line only when it is parsed holds no chunk of line strings meanwhile
+ * (screen-chunks.ts, for the screen's worker threads).
+ */
+export function parseFhirLineSource(count: number, lineAt: (index: number) => string, context: ParseContext): ParseResult {
   const out = new ChunkCollector(context, FHIR_SOURCE);
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
+  for (let index = 0; index < count; index++) {
+    const line = lineAt(index);
     if (isBlank(line)) continue;
     out.begin(context.lineNumbers?.[index] ?? context.firstLineNumber + index);
     let resource: unknown;

@@ -13,13 +13,18 @@
  * text of decoding the whole file, since every chunk ends at a newline, which is one byte in
  * UTF-8 and ends any unfinished sequence.
  */
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 
 /** readLineChunks's default largest chunk, in characters (lines.ts). */
 export const CHUNK_CHARS = 8 * 1024 * 1024;
-/** The read buffer: room for a chunk of up to CHUNK_CHARS bytes and as much again to read into. */
-const BUFFER_BYTES = 2 * CHUNK_CHARS;
+/** Bytes read from the file at a time. */
+const READ_BYTES = 1024 * 1024;
+/** The read buffer: room for a chunk of up to CHUNK_CHARS bytes and a read behind it. */
+const BUFFER_BYTES = CHUNK_CHARS + READ_BYTES;
 const NEWLINE = 10;
+/** Bytes decoded at a time by ChunkLineReader: well below V8's large object size. */
+const PIECE_BYTES = 32 * 1024;
 
 export interface ByteChunk {
   /**
@@ -77,14 +82,14 @@ export async function* byteChunks(path: string, chunkRecords: number, buffer: (s
           end = stop;
           break;
         }
-        if (start > 0) {
+        if (start > 0 && BUFFER_BYTES - stop < READ_BYTES) {
           // Keep what is not in a chunk yet at the front, and read behind it.
           data.copy(data, 0, start, stop);
           scanned -= start;
           stop -= start;
           start = 0;
         }
-        const { bytesRead } = await handle.read(data, stop, BUFFER_BYTES - stop, offset + stop);
+        const { bytesRead } = await handle.read(data, stop, Math.min(READ_BYTES, BUFFER_BYTES - stop), offset + (stop - start));
         if (bytesRead === 0) eof = true;
         stop += bytesRead;
       }
@@ -104,19 +109,76 @@ export async function* byteChunks(path: string, chunkRecords: number, buffer: (s
   }
 }
 
+/**
+ * The lines of a chunk, one at a time, in order, as readLineChunks gives them (see the file
+ * comment). The chunk is decoded a piece of about PIECE_BYTES at a time, cut after a newline
+ * (which ends any unfinished UTF-8 sequence, so the text is that of decoding the chunk whole),
+ * and the lines are cut from the piece when they are asked for: a chunk decoded whole would be one
+ * string of megabytes, which V8 keeps in its large object space until a full collection, with
+ * every line a slice of it, all alive until the last one is parsed; a piece is an ordinary young
+ * string, gone soon after its lines. A chunk of ASCII only (the rule in FHIR and CSV exports) is
+ * read as Latin-1, which for ASCII is the same text, without UTF-8 validation.
+ */
+export class ChunkLineReader {
+  readonly #data: Buffer;
+  readonly #encoding: 'latin1' | 'utf8';
+  readonly #first: boolean;
+  /** The decoded piece, where the next line starts in it, where the next piece starts in the chunk. */
+  #piece = '';
+  #at = 0;
+  #offset = 0;
+  #next = 0;
+
+  constructor(bytes: ArrayBuffer, length: number, first: boolean) {
+    this.#data = Buffer.from(bytes, 0, length);
+    this.#encoding = isAscii(this.#data) ? 'latin1' : 'utf8';
+    this.#first = first;
+  }
+
+  /** Whether there is a line after the ones read. */
+  get more(): boolean {
+    return this.#at < this.#piece.length || this.#offset < this.#data.length;
+  }
+
+  /** Line `index`, which must be the one after the previous call's. */
+  line(index: number): string {
+    if (index !== this.#next || !this.more) throw new RangeError(`ChunkLineReader: line ${index} asked for, line ${this.#next} is next of a chunk of ${this.#data.length} bytes`);
+    if (this.#at >= this.#piece.length) this.#load();
+    const piece = this.#piece;
+    const from = this.#at;
+    const nl = piece.indexOf('\n', from);
+    const end = nl === -1 ? piece.length : nl;
+    let text = piece.slice(from, end > from && piece.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    if (index === 0 && this.#first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    this.#at = nl === -1 ? piece.length : nl + 1;
+    this.#next++;
+    return text;
+  }
+
+  /** Decodes the next piece: up to the last newline within PIECE_BYTES, else to the next newline or the end. */
+  #load(): void {
+    const data = this.#data;
+    const start = this.#offset;
+    let end = Math.min(data.length, start + PIECE_BYTES);
+    if (end < data.length) {
+      const last = data.lastIndexOf(NEWLINE, end - 1);
+      if (last >= start) end = last + 1;
+      else {
+        const next = data.indexOf(NEWLINE, end);
+        end = next === -1 ? data.length : next + 1;
+      }
+    }
+    this.#piece = data.toString(this.#encoding, start, end);
+    this.#at = 0;
+    this.#offset = end;
+  }
+}
+
 /** A chunk's lines as readLineChunks gives them (see the file comment). */
 export function chunkLines(bytes: ArrayBuffer, length: number, first: boolean): string[] {
-  const text = Buffer.from(bytes, 0, length).toString('utf8');
+  const reader = new ChunkLineReader(bytes, length, first);
   const lines: string[] = [];
-  let from = 0;
-  while (from < text.length) {
-    const nl = text.indexOf('\n', from);
-    const raw = nl === -1 ? text.slice(from) : text.slice(from, nl);
-    lines.push(raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw);
-    if (nl === -1) break;
-    from = nl + 1;
-  }
-  if (first && lines.length > 0 && lines[0]!.charCodeAt(0) === 0xfeff) lines[0] = lines[0]!.slice(1);
+  while (reader.more) lines.push(reader.line(lines.length));
   return lines;
 }
 
@@ -130,7 +192,8 @@ export function recordsOfChunk(
   header: string | undefined,
 ): { lines: string[]; lineNumbers: number[]; firstLineNumber: number; header: string | undefined } {
   let lines = chunkLines(chunk.bytes, chunk.length, chunk.first);
-  let lineNumbers = Array.from({ length: lines.length }, (_, i) => chunk.firstLine + i);
+  let lineNumbers: number[] = [];
+  for (let i = 0; i < lines.length; i++) lineNumbers.push(chunk.firstLine + i);
   if (withHeader && header === undefined && lines.length > 0) {
     header = lines[0];
     lines = lines.slice(1);

@@ -43,9 +43,10 @@ import { type FileFormat, type InputFile, discoverInputs } from './files.ts';
 import { type LineChunk, isGzipFile, readLineChunks } from './lines.ts';
 import type { ImportProgress, ImportSummary } from './run.ts';
 import type { PatientScreen } from './screen.ts';
-import { CHUNK_CHARS, byteChunks, firstLineOf, recordsOfChunk } from './screen-chunks.ts';
-import type { Codes, Extra, PackedRows, PatientColumns, PatientTransfer } from './screen-patient.ts';
+import { byteChunks, firstLineOf, recordsOfChunk } from './screen-chunks.ts';
+import type { Codes, PackedRows, PatientTransfer } from './screen-patient.ts';
 import { type StateLog, type SyncEntry, TrackedState, checkLog } from './screen-state.ts';
+import type { PatientStore } from './screen-store.ts';
 import { startTsWorker } from './ts-worker.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +118,8 @@ const DEFAULT_CHUNK_RECORDS = 5000;
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 /** Work sent to one worker and not answered yet: enough to keep it busy while the main thread reads. */
 const IN_FLIGHT_PER_WORKER = 3;
+/** Byte chunk buffers are made in multiples of this. */
+const CHUNK_BUFFER_STEP = 1024 * 1024;
 /** Patients per assessment message. */
 const ASSESS_BATCH = 8;
 
@@ -219,9 +222,9 @@ export class ScreenPool {
 
   /**
    * Assesses `ids` (in this order) on the workers; `emit` gets each result in that order.
-   * `take` hands over a patient's columns (and forgets them).
+   * `take` hands over a patient's measurements (and forgets them).
    */
-  async assess(ids: readonly string[], take: (id: string) => PatientColumns, codes: readonly string[], emit: (result: PatientScreen) => void): Promise<void> {
+  async assess(ids: readonly string[], take: (id: string) => PatientTransfer, codes: readonly string[], emit: (result: PatientScreen) => void): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
     const batches = Math.ceil(ids.length / ASSESS_BATCH);
     const done = new Map<number, PatientScreen[]>();
@@ -235,9 +238,9 @@ export class ScreenPool {
         const patients: PatientTransfer[] = [];
         const buffers: ArrayBuffer[] = [];
         for (const id of ids.slice(batch * ASSESS_BATCH, (batch + 1) * ASSESS_BATCH)) {
-          const transfer = take(id).transfer();
-          patients.push(transfer.patient);
-          for (const buffer of transfer.buffers) buffers.push(buffer);
+          const patient = take(id);
+          patients.push(patient);
+          buffers.push(patient.block);
         }
         const message: ToWorker = { type: 'assess', batch, patients, ...(worker.sentCodes ? {} : { codes }) };
         worker.sentCodes = true;
@@ -282,9 +285,8 @@ export interface ParallelReadOptions {
   onIssue?: (issue: ImportIssue) => void;
   onProgress?: (progress: ImportProgress) => void;
   now: () => number;
-  /** Where each patient's measurements and records go (the screen's columns). */
-  patientOf: (id: string) => PatientColumns;
-  codes: Codes;
+  /** Where each patient's measurements and records go. */
+  store: PatientStore;
   cited: ReadonlySet<string>;
 }
 
@@ -334,8 +336,20 @@ export async function readParallel(paths: readonly string[], pool: ScreenPool, o
   /** Chunks a worker parsed whose reads did not check out, parsed again here. */
   const redone = new Set<number>();
   const stickyWorker = pool.workers[0]!;
-  /** Buffers of byte chunks, back from the threads, for the next chunks. */
+  /**
+   * Buffers of byte chunks, back from the threads, for the next chunks: allocating one for each
+   * chunk would make the garbage collectors of every thread run for the memory outside their
+   * heaps. Sized to the chunk in steps of 1 MiB (most chunks are far below CHUNK_CHARS); one that
+   * is too small is let go when a larger one is made, so there are never more than chunks in
+   * flight.
+   */
   const chunkBuffers: ArrayBuffer[] = [];
+  const chunkBuffer = (size: number): ArrayBuffer => {
+    const fits = chunkBuffers.findIndex((buffer) => buffer.byteLength >= size);
+    if (fits !== -1) return chunkBuffers.splice(fits, 1)[0]!;
+    chunkBuffers.pop();
+    return new ArrayBuffer(Math.ceil(Math.max(size, 1) / CHUNK_BUFFER_STEP) * CHUNK_BUFFER_STEP);
+  };
   let seq = 0;
 
   const report = (issue: ImportIssue): void => {
@@ -362,17 +376,17 @@ export async function readParallel(paths: readonly string[], pool: ScreenPool, o
       const key = unmapped.has(code) || unmapped.size < MAX_UNMAPPED_CODES ? code : '(other)';
       unmapped.set(key, (unmapped.get(key) ?? 0) + count);
     }
-    for (const record of result.patients) options.patientOf(record.id).facts(record);
+    for (const record of result.patients) options.store.facts(record);
   };
 
   const absorbParsed = (fileSummary: FileSummaryLike, result: ParseResult): void => {
     absorb(fileSummary, result, result.measurements.length);
-    for (const m of result.measurements) options.patientOf(m.patientId).push(m, options.codes, options.cited.has(m.concept));
+    for (const m of result.measurements) options.store.push(m, options.cited.has(m.concept));
   };
 
   const absorbPacked = (fileSummary: FileSummaryLike, chunk: ParsedChunk, worker: PoolWorker): void => {
     absorb(fileSummary, chunk, chunk.rows.count);
-    appendRows(chunk.rows, worker.codes, options.patientOf);
+    options.store.pushPacked(chunk.rows, worker.codes);
   };
 
   /**
@@ -547,7 +561,7 @@ export async function readParallel(paths: readonly string[], pool: ScreenPool, o
     // to a chunk too large for that; the rest as lines read here.
     let skip = 0;
     if (replicated && Number.isInteger(chunkRecords) && chunkRecords >= 1 && !isGzipFile(file.path)) {
-      const chunks = byteChunks(file.path, chunkRecords, () => chunkBuffers.pop() ?? new ArrayBuffer(CHUNK_CHARS));
+      const chunks = byteChunks(file.path, chunkRecords, chunkBuffer);
       let next = await chunks.next();
       while (next.done !== true) {
         const chunk = next.value;
@@ -700,25 +714,4 @@ interface ResultCounts {
 /** runImport's families: the files that share a parser state. */
 function familyOf(file: InputFile): string {
   return file.format.startsWith('mimic-iv:') ? 'mimic-iv' : file.format === 'csv' ? 'csv' : 'fhir';
-}
-
-/** A worker's packed rows into the patients' columns, with its codes translated. */
-function appendRows(rows: PackedRows, codes: readonly number[], patientOf: (id: string) => PatientColumns): void {
-  const patients = rows.patientIds.map(patientOf);
-  let nextExtra = 0;
-  for (let i = 0; i < rows.count; i++) {
-    let extra: Extra | undefined;
-    if (nextExtra < rows.extras.length && rows.extras[nextExtra]![0] === i) extra = rows.extras[nextExtra++]![1];
-    const reportedUnit = rows.reportedUnit[i]!;
-    patients[rows.patient[i]!]!.pushRow(
-      codes[rows.concept[i]!]!,
-      codes[rows.unit[i]!]!,
-      reportedUnit === 0 ? 0 : codes[reportedUnit - 1]! + 1,
-      rows.value[i]!,
-      rows.reportedValue[i]!,
-      rows.time[i]!,
-      rows.end[i]!,
-      extra,
-    );
-  }
 }

@@ -1,17 +1,18 @@
 /**
- * What the screen pipeline keeps of each patient and how it assesses one: measurements packed in
- * columns (PatientColumns), the shared string tables (Codes), and screenPatient. Used by the
- * in-process path (screen.ts) and by the worker threads (screen-worker.ts), which is why packed
- * rows and whole patients also have a plain, transferable form here (PackedRows, PatientTransfer):
- * both paths build the same columns from the same numbers, so they hand assessPatient the same
- * measurements.
+ * What the screen pipeline keeps of each patient and how it assesses one: measurements as
+ * numbers in columns (Block), the shared string tables (Codes), a patient's measurements ready
+ * to assess (PatientColumns, built from a PatientTransfer that the store of screen-store.ts hands
+ * over, moved to a worker thread or not), the rows of a parsed chunk packed for the trip from a
+ * worker thread (PackedRows), and screenPatient. The in-process path (screen.ts) and the worker
+ * threads (screen-worker.ts) build the same columns from the same numbers, so they hand
+ * assessPatient the same measurements.
  */
 import { type PatientFacts, assessPatient } from '../../clinical/assessment.ts';
 import type { ImmuneRuleSet } from '../../clinical/immune/types.ts';
 import { parseInstant } from '../../clinical/instant.ts';
 import type { MeasurementQualifiers } from '../../clinical/sofa/types.ts';
 import type { Concept, IsoDateTime, Measurement, Provenance } from '../../clinical/types.ts';
-import type { PatientRecord, SourceMeasurement } from '../import-format.ts';
+import type { SourceMeasurement } from '../import-format.ts';
 import type { PatientScreen } from './screen.ts';
 
 export interface ScreenSettings {
@@ -86,17 +87,15 @@ export interface Extra {
   qualifiers?: MeasurementQualifiers;
 }
 
-/**
- * Rows per block: a patient's first blocks are small (most extracts have patients with few
- * measurements), later ones a fixed size. Blocks are never copied or resized, so the read
- * leaves no freed buffers behind, and at most one partly filled block per patient.
- */
-const BLOCK_ROWS = [64, 128, 256] as const;
 /** Bytes per row: value, reported value, start, end (float64); concept, unit, reported unit (uint16). */
-const ROW_BYTES = 4 * 8 + 3 * 2;
+export const ROW_BYTES = 4 * 8 + 3 * 2;
 
-/** A block of rows: columns laid out in one ArrayBuffer. */
-class Block {
+/**
+ * Rows laid out column by column in one ArrayBuffer (`rows` of each column, in this order): the
+ * form a patient's measurements take in memory, in the spill file and on the way to a thread
+ * (screen-store.ts).
+ */
+export class Block {
   readonly rows: number;
   readonly buffer: ArrayBuffer;
   readonly value: Float64Array;
@@ -109,161 +108,145 @@ class Block {
   /** Reported unit + 1 (0: reported as canonical). */
   readonly reportedUnit: Uint16Array;
 
-  constructor(rows: number, buffer = new ArrayBuffer(rows * ROW_BYTES)) {
+  /** The rows of `buffer` from `byteOffset` (a multiple of 8). */
+  constructor(rows: number, buffer = new ArrayBuffer(rows * ROW_BYTES), byteOffset = 0) {
     this.rows = rows;
     this.buffer = buffer;
-    this.value = new Float64Array(buffer, 0, rows);
-    this.reportedValue = new Float64Array(buffer, rows * 8, rows);
-    this.time = new Float64Array(buffer, rows * 16, rows);
-    this.end = new Float64Array(buffer, rows * 24, rows);
-    this.concept = new Uint16Array(buffer, rows * 32, rows);
-    this.unit = new Uint16Array(buffer, rows * 34, rows);
-    this.reportedUnit = new Uint16Array(buffer, rows * 36, rows);
+    this.value = new Float64Array(buffer, byteOffset, rows);
+    this.reportedValue = new Float64Array(buffer, byteOffset + rows * 8, rows);
+    this.time = new Float64Array(buffer, byteOffset + rows * 16, rows);
+    this.end = new Float64Array(buffer, byteOffset + rows * 24, rows);
+    this.concept = new Uint16Array(buffer, byteOffset + rows * 32, rows);
+    this.unit = new Uint16Array(buffer, byteOffset + rows * 34, rows);
+    this.reportedUnit = new Uint16Array(buffer, byteOffset + rows * 36, rows);
+  }
+
+  /** Copies `from`'s rows to this block's rows from `at`. */
+  copy(from: Block, at: number): void {
+    this.value.set(from.value, at);
+    this.reportedValue.set(from.reportedValue, at);
+    this.time.set(from.time, at);
+    this.end.set(from.end, at);
+    this.concept.set(from.concept, at);
+    this.unit.set(from.unit, at);
+    this.reportedUnit.set(from.reportedUnit, at);
   }
 }
 
-/** A patient's columns as a worker thread receives them (the buffers are transferred, not copied). */
+/**
+ * A patient's measurements as the store hands them over for assessing (screen-store.ts): one
+ * block of `length` rows (its buffer is moved to a worker thread, not copied), and the extras
+ * of the rows that have any, by row index.
+ */
 export interface PatientTransfer {
   id: string;
   siteId: string | null;
   facts: PatientFacts;
   length: number;
   lastTime: number;
-  blocks: ArrayBuffer[];
-  used: number;
+  block: ArrayBuffer;
   extras: Array<[number, Extra]>;
 }
 
-/** One patient's measurements packed in blocks of typed arrays. */
+/** One patient's measurements for assessing, read from a PatientTransfer. */
 export class PatientColumns {
   readonly id: string;
-  siteId: string | null = null;
-  #facts: PatientFacts;
-  length = 0;
-  lastTime = Number.NEGATIVE_INFINITY;
-  readonly #blocks: Block[] = [];
-  /** Rows used in the last block. */
-  #used = 0;
-  #extras: Map<number, Extra> | undefined;
+  readonly siteId: string | null;
+  readonly #facts: PatientFacts;
+  readonly length: number;
+  readonly lastTime: number;
+  readonly #block: Block;
+  readonly #extras: Map<number, Extra> | undefined;
 
-  constructor(id: string) {
-    this.id = id;
-    this.#facts = { id, birthDate: null, sex: null, deceasedAt: null };
-  }
-
-  /** Demographics as a source states them; later records fill or replace what they state. */
-  facts(record: PatientRecord): void {
-    if (record.siteId !== undefined) this.siteId = detach(record.siteId);
-    if (record.birthDate !== undefined) this.#facts.birthDate = detach(record.birthDate);
-    if (record.sex !== undefined) this.#facts.sex = record.sex;
-    if (record.deceasedAt !== undefined) this.#facts.deceasedAt = detach(record.deceasedAt);
+  constructor(patient: PatientTransfer) {
+    this.id = patient.id;
+    this.siteId = patient.siteId;
+    this.#facts = patient.facts;
+    this.length = patient.length;
+    this.lastTime = patient.lastTime;
+    this.#block = new Block(patient.length, patient.block);
+    this.#extras = patient.extras.length === 0 ? undefined : new Map(patient.extras);
   }
 
   patientFacts(): PatientFacts {
     return { ...this.#facts };
   }
 
-  push(m: SourceMeasurement, codes: Codes, cite: boolean): void {
-    this.pushRow(
-      codes.of(m.concept),
-      codes.of(m.unit),
-      m.reported === undefined ? 0 : codes.of(m.reported.unit) + 1,
-      m.value,
-      m.reported === undefined ? 0 : m.reported.value,
-      epochMs(m.time),
-      m.endTime === undefined ? Number.NaN : epochMs(m.endTime),
-      extraOf(m, cite),
-    );
-  }
-
-  /** A row in numbers (codes of this screen's Codes table); what push stores, from either path. */
-  pushRow(concept: number, unit: number, reportedUnit: number, value: number, reportedValue: number, time: number, end: number, extra: Extra | undefined): void {
-    let block = this.#blocks.at(-1);
-    if (block === undefined || this.#used === block.rows) {
-      block = new Block(BLOCK_ROWS[Math.min(this.#blocks.length, BLOCK_ROWS.length - 1)]!);
-      this.#blocks.push(block);
-      this.#used = 0;
-    }
-    const r = this.#used++;
-    const i = this.length++;
-    block.concept[r] = concept;
-    block.unit[r] = unit;
-    block.value[r] = value;
-    block.time[r] = time;
-    block.end[r] = end;
-    if (reportedUnit !== 0) {
-      block.reportedValue[r] = reportedValue;
-      block.reportedUnit[r] = reportedUnit;
-    }
-    if (time > this.lastTime) this.lastTime = time;
-    if (extra !== undefined) {
-      this.#extras ??= new Map();
-      this.#extras.set(i, extra);
-    }
-  }
-
   /** The measurements as the engine reads them (canonical ISO instants, as the readers produce). */
   measurements(codes: readonly string[]): Measurement[] {
     const list: Measurement[] = [];
-    // Many measurements share a time (a panel, a blood gas): format each instant once.
-    const instants = new Map<number, string>();
-    const iso = (ms: number): string => {
-      let text = instants.get(ms);
-      if (text === undefined) instants.set(ms, (text = new Date(ms).toISOString()));
-      return text;
-    };
-    let i = 0;
-    for (const [index, block] of this.#blocks.entries()) {
-      const rows = index === this.#blocks.length - 1 ? this.#used : block.rows;
-      for (let r = 0; r < rows; r++, i++) {
-        const m: Measurement & { qualifiers?: MeasurementQualifiers } = {
-          patientId: this.id,
-          concept: codes[block.concept[r]!] as Concept,
-          value: block.value[r]!,
-          unit: codes[block.unit[r]!]!,
-          time: iso(block.time[r]!),
-        };
-        const end = block.end[r]!;
-        if (!Number.isNaN(end)) m.endTime = iso(end);
-        const reportedUnit = block.reportedUnit[r]!;
-        if (reportedUnit !== 0) m.reported = { value: block.reportedValue[r]!, unit: codes[reportedUnit - 1]! };
-        const extra = this.#extras?.get(i);
-        if (extra?.provenance !== undefined) m.provenance = extra.provenance;
-        if (extra?.qualifiers !== undefined) m.qualifiers = extra.qualifiers;
-        list.push(m);
-      }
+    const iso = new IsoFormatter();
+    const block = this.#block;
+    for (let r = 0; r < block.rows; r++) {
+      const m: Measurement & { qualifiers?: MeasurementQualifiers } = {
+        patientId: this.id,
+        concept: codes[block.concept[r]!] as Concept,
+        value: block.value[r]!,
+        unit: codes[block.unit[r]!]!,
+        time: iso.format(block.time[r]!),
+      };
+      const end = block.end[r]!;
+      if (!Number.isNaN(end)) m.endTime = iso.format(end);
+      const reportedUnit = block.reportedUnit[r]!;
+      if (reportedUnit !== 0) m.reported = { value: block.reportedValue[r]!, unit: codes[reportedUnit - 1]! };
+      const extra = this.#extras?.get(r);
+      if (extra?.provenance !== undefined) m.provenance = extra.provenance;
+      if (extra?.qualifiers !== undefined) m.qualifiers = extra.qualifiers;
+      list.push(m);
     }
     return list;
   }
+}
 
-  /** The columns for a worker thread: their buffers are moved, so this object is spent. */
-  transfer(): { patient: PatientTransfer; buffers: ArrayBuffer[] } {
-    const blocks = this.#blocks.map((block) => block.buffer);
-    return {
-      patient: {
-        id: this.id,
-        siteId: this.siteId,
-        facts: this.#facts,
-        length: this.length,
-        lastTime: this.lastTime,
-        blocks,
-        used: this.#used,
-        extras: this.#extras === undefined ? [] : [...this.#extras],
-      },
-      buffers: blocks,
-    };
-  }
+const DAY_MS = 86_400_000;
+/** 10000-01-01T00:00:00Z: from there on (and before 1970) toISOString writes a signed 6-digit year. */
+const YEAR_10000_MS = 253_402_300_800_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** Dates ("2026-01-05T") by day since 1970, and times of day ("08:30:00.000Z") by millisecond of the day. */
+const isoDates = new Map<number, string>();
+const isoTimes = new Map<number, string>();
+/** Entries of either table past which it starts again (times of day repeat: a grid of minutes or seconds). */
+const MAX_ISO_PARTS = 100_000;
 
-  static fromTransfer(patient: PatientTransfer): PatientColumns {
-    const columns = new PatientColumns(patient.id);
-    columns.siteId = patient.siteId;
-    columns.#facts = patient.facts;
-    columns.length = patient.length;
-    columns.lastTime = patient.lastTime;
-    for (const buffer of patient.blocks) columns.#blocks.push(new Block(buffer.byteLength / ROW_BYTES, buffer));
-    columns.#used = patient.used;
-    if (patient.extras.length > 0) columns.#extras = new Map(patient.extras);
-    return columns;
+/**
+ * Date.prototype.toISOString of epoch milliseconds, four times as fast for a patient's times:
+ * the date and the time of day are each formatted once (for every patient of the thread) and
+ * joined into a flat string as toISOString's, and a time equal to the previous one (a panel, a
+ * blood gas) is not joined again.
+ * Outside 1970-9999 (and for NaN, which throws as toISOString does) it is toISOString itself.
+ */
+class IsoFormatter {
+  #lastMs = Number.NaN;
+  #lastText = '';
+
+  format(ms: number): string {
+    if (ms === this.#lastMs) return this.#lastText;
+    let text: string;
+    if (ms >= 0 && ms < YEAR_10000_MS && Number.isInteger(ms)) {
+      const day = Math.floor(ms / DAY_MS);
+      const timeOfDay = ms - day * DAY_MS;
+      let date = isoDates.get(day);
+      if (date === undefined) {
+        if (isoDates.size >= MAX_ISO_PARTS) isoDates.clear();
+        isoDates.set(day, (date = new Date(day * DAY_MS).toISOString().slice(0, 11)));
+      }
+      let time = isoTimes.get(timeOfDay);
+      if (time === undefined) {
+        if (isoTimes.size >= MAX_ISO_PARTS) isoTimes.clear();
+        const hours = Math.floor(timeOfDay / 3_600_000);
+        const minutes = Math.floor((timeOfDay - hours * 3_600_000) / 60_000);
+        const millis = timeOfDay - hours * 3_600_000 - minutes * 60_000;
+        const seconds = Math.floor(millis / 1000);
+        isoTimes.set(timeOfDay, (time = `${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis - seconds * 1000]}Z`));
+      }
+      // Joined by join, not +: + makes a cons string, and the engine's code, compiled for the
+      // flat strings toISOString returns, would be deoptimised over and over by the mix.
+      text = [date, time].join('');
+    } else text = new Date(ms).toISOString();
+    this.#lastMs = ms;
+    this.#lastText = text;
+    return text;
   }
 }
 
@@ -283,76 +266,92 @@ export function extraOf(m: SourceMeasurement, cite: boolean): Extra | undefined 
 
 /**
  * The measurements of a parsed chunk as columns, for the trip from a worker thread to the main
- * thread: typed arrays (moved, not copied), patient ids once per chunk, the extras sparse.
- * Codes index the sending worker's own Codes table, whose new strings travel with the rows.
+ * thread: one ArrayBuffer (moved, not copied) holding each row's patient (an index into
+ * patientIds, uint32) and then the rows as a Block (at packedRows(...).blockOffset); patient
+ * ids once per chunk; the extras sparse, by row. Codes index the sending worker's own Codes
+ * table, whose new strings travel with the rows.
  */
 export interface PackedRows {
   count: number;
   patientIds: string[];
-  /** Index into patientIds. */
-  patient: Uint32Array;
-  concept: Uint16Array;
-  unit: Uint16Array;
-  reportedUnit: Uint16Array;
-  value: Float64Array;
-  reportedValue: Float64Array;
-  time: Float64Array;
-  end: Float64Array;
+  buffer: ArrayBuffer;
   extras: Array<[number, Extra]>;
+}
+
+/** Where the block of packed rows starts: after the patient column, at a multiple of 8. */
+export function packedBlockOffset(count: number): number {
+  return Math.ceil((count * 4) / 8) * 8;
 }
 
 export function packRows(measurements: readonly SourceMeasurement[], codes: Codes, cited: ReadonlySet<string>): PackedRows {
   const count = measurements.length;
-  const packed: PackedRows = {
-    count,
-    patientIds: [],
-    patient: new Uint32Array(count),
-    concept: new Uint16Array(count),
-    unit: new Uint16Array(count),
-    reportedUnit: new Uint16Array(count),
-    value: new Float64Array(count),
-    reportedValue: new Float64Array(count),
-    time: new Float64Array(count),
-    end: new Float64Array(count),
-    extras: [],
-  };
+  const offset = packedBlockOffset(count);
+  const buffer = new ArrayBuffer(offset + count * ROW_BYTES);
+  const patient = new Uint32Array(buffer, 0, count);
+  const { value, reportedValue, time, end, concept, unit, reportedUnit } = new Block(count, buffer, offset);
+  const packed: PackedRows = { count, patientIds: [], buffer, extras: [] };
   const patients = new Map<string, number>();
+  // As PatientColumns stores them. Consecutive measurements mostly share the patient (exports
+  // are grouped by patient), and often the concept, unit and time (a record's components): each
+  // is looked up or parsed again only when it differs from the previous measurement's.
+  let lastId: string | undefined;
+  let lastPatient = 0;
+  let lastConcept: string | undefined;
+  let lastConceptCode = 0;
+  let lastCited = false;
+  let lastUnit: string | undefined;
+  let lastUnitCode = 0;
+  let lastTime: string | undefined;
+  let lastTimeMs = 0;
   for (let i = 0; i < count; i++) {
     const m = measurements[i]!;
-    let patient = patients.get(m.patientId);
-    if (patient === undefined) {
-      patient = packed.patientIds.length;
-      packed.patientIds.push(m.patientId);
-      patients.set(m.patientId, patient);
+    if (m.patientId !== lastId) {
+      lastId = m.patientId;
+      let index = patients.get(lastId);
+      if (index === undefined) {
+        index = packed.patientIds.length;
+        packed.patientIds.push(lastId);
+        patients.set(lastId, index);
+      }
+      lastPatient = index;
     }
-    // As PatientColumns.push stores them.
-    packed.patient[i] = patient;
-    packed.concept[i] = codes.of(m.concept);
-    packed.unit[i] = codes.of(m.unit);
-    packed.value[i] = m.value;
-    packed.time[i] = epochMs(m.time);
-    packed.end[i] = m.endTime === undefined ? Number.NaN : epochMs(m.endTime);
-    if (m.reported !== undefined) {
-      packed.reportedUnit[i] = codes.of(m.reported.unit) + 1;
-      packed.reportedValue[i] = m.reported.value;
+    patient[i] = lastPatient;
+    if (m.concept !== lastConcept) {
+      lastConcept = m.concept;
+      lastConceptCode = codes.of(lastConcept);
+      lastCited = cited.has(lastConcept);
     }
-    const extra = extraOf(m, cited.has(m.concept));
-    if (extra !== undefined) packed.extras.push([i, extra]);
+    concept[i] = lastConceptCode;
+    if (m.unit !== lastUnit) {
+      lastUnit = m.unit;
+      lastUnitCode = codes.of(lastUnit);
+    }
+    unit[i] = lastUnitCode;
+    value[i] = m.value;
+    if (m.time !== lastTime) {
+      lastTime = m.time;
+      lastTimeMs = epochMs(lastTime);
+    }
+    time[i] = lastTimeMs;
+    end[i] = m.endTime === undefined ? Number.NaN : epochMs(m.endTime);
+    const reported = m.reported;
+    if (reported !== undefined) {
+      reportedUnit[i] = codes.of(reported.unit) + 1;
+      reportedValue[i] = reported.value;
+    }
+    if (lastCited || m.qualifiers !== undefined) {
+      const extra = extraOf(m, lastCited);
+      if (extra !== undefined) packed.extras.push([i, extra]);
+    }
   }
   return packed;
-}
-
-export function packedBuffers(packed: PackedRows): ArrayBuffer[] {
-  return [packed.patient, packed.concept, packed.unit, packed.reportedUnit, packed.value, packed.reportedValue, packed.time, packed.end].map(
-    (array) => array.buffer as ArrayBuffer,
-  );
 }
 
 /**
  * Date.parse's value for a reader's time (canonical UTC ISO 8601, where parseInstant's digit by
  * digit reading gives the same number three times as fast); Date.parse itself for anything else.
  */
-function epochMs(time: string): number {
+export function epochMs(time: string): number {
   return parseInstant(time) ?? Date.parse(time);
 }
 

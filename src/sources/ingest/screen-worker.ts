@@ -12,10 +12,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { findImmuneRuleSet } from '../../clinical/immune/index.ts';
 import type { ImmuneRuleSet } from '../../clinical/immune/types.ts';
 import { buildDictionary } from '../concepts/dictionary.ts';
+import { parseFhirLineSource } from '../fhir/parse.ts';
 import { type ParseContext, type ParserState, createParserState, finishParse, parseChunk } from '../import-format.ts';
 import type { ToMain, ToWorker, WorkerInit } from './screen-parallel.ts';
-import { recordsOfChunk } from './screen-chunks.ts';
-import { Codes, PatientColumns, packRows, packedBuffers, screenPatient } from './screen-patient.ts';
+import { ChunkLineReader, recordsOfChunk } from './screen-chunks.ts';
+import { Codes, PatientColumns, packRows, screenPatient } from './screen-patient.ts';
 import { TrackedState } from './screen-state.ts';
 
 const init = workerData as WorkerInit;
@@ -39,8 +40,14 @@ const post = (message: ToMain, transfer: ArrayBuffer[] = []): void => parentPort
 
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'assess') {
-    if (message.codes !== undefined) mainCodes = message.codes;
-    const results = message.patients.map((patient) => screenPatient(PatientColumns.fromTransfer(patient), mainCodes, settings));
+    if (message.codes !== undefined) {
+      // The first batch: the read is over, and with it the parser states (charted weights and
+      // remembered resources, megabytes on a large extract).
+      mainCodes = message.codes;
+      replicas.clear();
+      states.clear();
+    }
+    const results = message.patients.map((patient) => screenPatient(new PatientColumns(patient), mainCodes, settings));
     post({ type: 'assessed', batch: message.batch, results });
     return;
   }
@@ -61,6 +68,11 @@ parentPort!.on('message', (message: ToWorker) => {
   let result;
   if (message.type === 'finish') {
     result = finishParse(message.format, { ...base, firstLineNumber: 1 });
+  } else if (message.type === 'parse-bytes' && message.format === 'fhir') {
+    // Lines decoded one at a time as they are parsed (recordsOfChunk's lines, numbered from the
+    // chunk's first line: FHIR NDJSON has no header).
+    const reader = new ChunkLineReader(message.bytes, message.length, message.first);
+    result = parseFhirLineSource(message.lineCount, (index) => reader.line(index), { ...base, firstLineNumber: message.firstLine });
   } else if (message.type === 'parse-bytes') {
     const records = recordsOfChunk({ bytes: message.bytes, length: message.length, first: message.first, firstLine: message.firstLine, lines: message.lineCount }, message.withHeader, message.header);
     result = parseChunk(message.format, records.lines, {
@@ -95,6 +107,6 @@ parentPort!.on('message', (message: ToWorker) => {
       // Back to the main thread, which parses the chunk again when its check fails.
       ...(message.type === 'parse-bytes' ? { bytes: message.bytes } : {}),
     },
-    message.type === 'parse-bytes' ? [...packedBuffers(rows), message.bytes] : packedBuffers(rows),
+    message.type === 'parse-bytes' ? [rows.buffer, message.bytes] : [rows.buffer],
   );
 });

@@ -6,11 +6,14 @@
  * patient is assessed by the pure engine (src/clinical/assessment.ts: daily SOFA, Sepsis-3,
  * immune class, eligibility, therapy) and handed to `onPatient`, then dropped.
  *
- * Memory: no raw line outlives its chunk. What stays is 38 bytes per measurement (concept,
- * unit, value, start, end, reported value and unit as numbers, in fixed blocks) plus, sparsely,
- * the provenance of the measurements a decision cites (antibiotics, cultures, the rule set's
- * biomarkers) and SOFA qualifiers: about 60 bytes a measurement in all (measured on a synthetic
- * FHIR extract), some 200 MB for the 3.3 million measurements of a 1 GB one.
+ * Memory: no raw line outlives its chunk, and memory does not grow with the input. Measurements
+ * are kept as numbers (38 bytes each: concept, unit, reported value and unit, start, end) plus,
+ * sparsely, the provenance of the measurements a decision cites (antibiotics, cultures, the rule
+ * set's biomarkers) and SOFA qualifiers, in a log of fixed size (screen-store.ts); when it fills
+ * up it goes, sorted by patient, to a temporary file (about 40 bytes a measurement: 130 MB for
+ * the 3.3 million measurements of a 1 GB FHIR extract), from which each patient is read back when
+ * its turn to be assessed comes. What memory grows with is the number of patients (an id and a
+ * few numbers each).
  *
  * Threads: with `workers` > 1 (the default for inputs of 64 MiB or more on a machine with
  * several cores) worker threads parse the chunks and assess the patients (screen-parallel.ts);
@@ -33,7 +36,8 @@ import type { ImportFormat, ImportIssue, PatientRecord, SourceMeasurement } from
 import { type FileFormat, discoverInputs } from './files.ts';
 import { type ImportProgress, runImport } from './run.ts';
 import { ScreenPool, readParallel } from './screen-parallel.ts';
-import { Codes, PatientColumns, detach, screenPatient } from './screen-patient.ts';
+import { Codes, PatientColumns, screenPatient } from './screen-patient.ts';
+import { PatientStore } from './screen-store.ts';
 
 export interface ScreenOptions {
   format?: ImportFormat;
@@ -58,6 +62,13 @@ export interface ScreenOptions {
   onProgress?: (progress: ScreenProgress) => void;
   /** Each patient's result, in patient id order, as soon as it is computed. */
   onPatient?: (patient: PatientScreen) => void;
+  /**
+   * Measurements kept in memory until the read ends; beyond that many, they wait in a temporary
+   * file, sorted by patient (screen-store.ts). Default: 262,144 (about 20 MB of memory).
+   */
+  memoryMeasurements?: number;
+  /** Directory of that temporary file (default: the system's). */
+  tempDir?: string;
   /** Clock for elapsed times (tests). */
   now?: () => number;
 }
@@ -151,15 +162,10 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
   // records, the immune class names its biomarker samples.
   const cited = new Set<Concept>(['antibiotic', 'culture', ...ruleSetInputs(ruleSet)]);
   const codes = new Codes();
-  const patients = new Map<string, PatientColumns>();
-  const patientOf = (id: string): PatientColumns => {
-    let patient = patients.get(id);
-    if (patient === undefined) {
-      patient = new PatientColumns(detach(id));
-      patients.set(patient.id, patient);
-    }
-    return patient;
-  };
+  const store = new PatientStore(codes, {
+    ...(options.memoryMeasurements === undefined ? {} : { memoryRows: options.memoryMeasurements }),
+    ...(options.tempDir === undefined ? {} : { dir: options.tempDir }),
+  });
   const onProgress = options.onProgress === undefined ? undefined : (progress: ImportProgress) => options.onProgress?.({ phase: 'read', ...progress });
 
   const workers = workerCount(paths, options);
@@ -189,8 +195,8 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
             ...(options.onIssue === undefined ? {} : { onIssue: options.onIssue }),
             ...(onProgress === undefined ? {} : { onProgress }),
             onMeasurements: (measurements: readonly SourceMeasurement[], records: readonly PatientRecord[]) => {
-              for (const record of records) patientOf(record.id).facts(record);
-              for (const m of measurements) patientOf(m.patientId).push(m, codes, cited.has(m.concept));
+              for (const record of records) store.facts(record);
+              for (const m of measurements) store.push(m, cited.has(m.concept));
             },
             now,
           })
@@ -202,8 +208,7 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
             ...(options.onIssue === undefined ? {} : { onIssue: options.onIssue }),
             ...(onProgress === undefined ? {} : { onProgress }),
             now,
-            patientOf,
-            codes,
+            store,
             cited,
           });
 
@@ -212,7 +217,7 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
       at: options.at ?? null,
       ruleSet: { id: ruleSet.id, version: ruleSet.version },
       sofaPreset,
-      patients: patients.size,
+      patients: store.size,
       notAssessed: 0,
       classes: { MALS: 0, immunoparalysis: 0, unclassified: 0, indeterminate: 0 },
       sepsis3: { met: 0, notMet: 0, notAssessable: 0 },
@@ -233,7 +238,7 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
     };
 
     // Patient id order, so the output does not depend on the order of files and lines.
-    const ids = [...patients.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const ids = store.finish();
     let done = 0;
     const emit = (result: PatientScreen): void => {
       if (result.at === null) summary.notAssessed++;
@@ -253,17 +258,13 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
       done++;
       options.onProgress?.({ phase: 'assess', done, patients: ids.length, elapsedMs: now() - started });
     };
-    const take = (id: string): PatientColumns => {
-      const columns = patients.get(id)!;
-      patients.delete(id);
-      return columns;
-    };
-    if (pool === undefined) for (const id of ids) emit(screenPatient(take(id), codes.values, settings));
-    else await pool.assess(ids, take, codes.values, emit);
+    if (pool === undefined) for (const id of ids) emit(screenPatient(new PatientColumns(store.take(id)), codes.values, settings));
+    else await pool.assess(ids, (id) => store.take(id), codes.values, emit);
     summary.elapsedMs = Math.round(now() - started);
     summary.recordsPerSecond = summary.elapsedMs > 0 ? Math.round((summary.records * 1000) / summary.elapsedMs) : 0;
     return summary;
   } finally {
+    store.close();
     await pool?.close();
   }
 }

@@ -1,0 +1,355 @@
+/**
+ * Where the screen keeps the patients' measurements until every file is read (a FHIR Bulk Data
+ * export holds each resource type in a file of its own, so no patient is complete before the
+ * end), with memory bounded whatever the size of the input.
+ *
+ * Rows come in file order into a log of fixed size in memory (numbers only: patient, concept,
+ * unit, values, times; the few extras a result may cite aside). When the log is full it is
+ * sorted by patient (stably, so each patient's rows keep their order) and written to a temporary
+ * file as one segment per patient, and the log starts again: memory holds one log and one sorted
+ * copy of it (about 20 MB by default), the file about 40 bytes a measurement. At the end the
+ * last log is sorted in memory, and each patient, when its turn comes, is read back from its
+ * segments into one block of columns (screen-patient.ts) and forgotten. An input whose
+ * measurements fit in one log never touches the disk.
+ *
+ * The file is removed as soon as it is opened where the system allows it (so nothing is left
+ * behind if the process is killed), else on close().
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import type { PatientFacts } from '../../clinical/assessment.ts';
+import type { PatientRecord, SourceMeasurement } from '../import-format.ts';
+import { Block, type Codes, type Extra, type PackedRows, type PatientTransfer, ROW_BYTES, detach, epochMs, extraOf, packedBlockOffset } from './screen-patient.ts';
+
+/** Measurements held in memory before the log goes to the file: 262,144 rows, 10 MiB. */
+export const DEFAULT_MEMORY_ROWS = 1 << 18;
+
+interface PatientEntry {
+  readonly id: string;
+  siteId: string | null;
+  readonly facts: PatientFacts;
+  /** Rows so far, in the file and in memory. */
+  length: number;
+  lastTime: number;
+  /** The patient's segments in the file, three numbers each: byte offset, rows, bytes of extras. */
+  readonly segments: number[];
+  /** Extras of the rows not in the file, by row index (ascending). */
+  extras: Array<[number, Extra]> | undefined;
+  /** Rows in the sorted last log (after finish()), from byte `tailAt` of it. */
+  tailAt: number;
+  tailRows: number;
+}
+
+const pad8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+
+export class PatientStore {
+  readonly #codes: Codes;
+  readonly #capacity: number;
+  readonly #dir: string;
+  readonly #index = new Map<string, number>();
+  readonly #patients: PatientEntry[] = [];
+
+  // The log: rows in arrival order (let go at finish()).
+  #patient: Uint32Array;
+  #rows: Block;
+  #used = 0;
+
+  /** Sorting a log: each patient's place in the sorted log (-1: none). */
+  #slot = new Int32Array(0);
+  /** The sorted log: segments one after the other, each a Block at a multiple of 8 bytes. */
+  #sorted: ArrayBuffer | undefined;
+
+  #fd: number | undefined;
+  #file: string | undefined;
+  #fileBytes = 0;
+  #finished = false;
+
+  constructor(codes: Codes, options: { memoryRows?: number; dir?: string } = {}) {
+    const capacity = options.memoryRows ?? DEFAULT_MEMORY_ROWS;
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`the measurements kept in memory (memoryMeasurements) must be a whole number >= 1, got ${capacity}`);
+    this.#codes = codes;
+    this.#capacity = capacity;
+    this.#dir = options.dir ?? os.tmpdir();
+    this.#patient = new Uint32Array(capacity);
+    this.#rows = new Block(capacity);
+  }
+
+  /** Patients seen (with measurements or a patient record). */
+  get size(): number {
+    return this.#patients.length;
+  }
+
+  /** Bytes written to the temporary file so far. */
+  get spilledBytes(): number {
+    return this.#fileBytes;
+  }
+
+  /** The index of a patient, added when new. */
+  patient(id: string): number {
+    let index = this.#index.get(id);
+    if (index === undefined) {
+      index = this.#patients.length;
+      const own = detach(id);
+      this.#patients.push({
+        id: own,
+        siteId: null,
+        facts: { id: own, birthDate: null, sex: null, deceasedAt: null },
+        length: 0,
+        lastTime: Number.NEGATIVE_INFINITY,
+        segments: [],
+        extras: undefined,
+        tailAt: 0,
+        tailRows: 0,
+      });
+      this.#index.set(own, index);
+    }
+    return index;
+  }
+
+  /** Demographics as a source states them; later records fill or replace what they state. */
+  facts(record: PatientRecord): void {
+    const entry = this.#patients[this.patient(record.id)]!;
+    if (record.siteId !== undefined) entry.siteId = detach(record.siteId);
+    if (record.birthDate !== undefined) entry.facts.birthDate = detach(record.birthDate);
+    if (record.sex !== undefined) entry.facts.sex = record.sex;
+    if (record.deceasedAt !== undefined) entry.facts.deceasedAt = detach(record.deceasedAt);
+  }
+
+  /** A measurement of the in-process read. */
+  push(m: SourceMeasurement, cite: boolean): void {
+    const codes = this.#codes;
+    this.#row(
+      this.patient(m.patientId),
+      codes.of(m.concept),
+      codes.of(m.unit),
+      m.reported === undefined ? 0 : codes.of(m.reported.unit) + 1,
+      m.value,
+      m.reported === undefined ? 0 : m.reported.value,
+      epochMs(m.time),
+      m.endTime === undefined ? Number.NaN : epochMs(m.endTime),
+      extraOf(m, cite),
+    );
+  }
+
+  /** A worker's packed rows, with its codes translated by `codes` (its code -> this store's). */
+  pushPacked(rows: PackedRows, codes: readonly number[]): void {
+    const patients = rows.patientIds.map((id) => this.patient(id));
+    const patient = new Uint32Array(rows.buffer, 0, rows.count);
+    const block = new Block(rows.count, rows.buffer, packedBlockOffset(rows.count));
+    let nextExtra = 0;
+    for (let i = 0; i < rows.count; i++) {
+      let extra: Extra | undefined;
+      if (nextExtra < rows.extras.length && rows.extras[nextExtra]![0] === i) extra = rows.extras[nextExtra++]![1];
+      const reportedUnit = block.reportedUnit[i]!;
+      this.#row(
+        patients[patient[i]!]!,
+        codes[block.concept[i]!]!,
+        codes[block.unit[i]!]!,
+        reportedUnit === 0 ? 0 : codes[reportedUnit - 1]! + 1,
+        block.value[i]!,
+        block.reportedValue[i]!,
+        block.time[i]!,
+        block.end[i]!,
+        extra,
+      );
+    }
+  }
+
+  #row(patient: number, concept: number, unit: number, reportedUnit: number, value: number, reportedValue: number, time: number, end: number, extra: Extra | undefined): void {
+    if (this.#finished) throw new Error('PatientStore: a measurement after finish()');
+    const entry = this.#patients[patient]!;
+    const r = this.#used++;
+    const rows = this.#rows;
+    this.#patient[r] = patient;
+    rows.concept[r] = concept;
+    rows.unit[r] = unit;
+    rows.reportedUnit[r] = reportedUnit;
+    rows.value[r] = value;
+    rows.reportedValue[r] = reportedUnit === 0 ? 0 : reportedValue;
+    rows.time[r] = time;
+    rows.end[r] = end;
+    if (time > entry.lastTime) entry.lastTime = time;
+    if (extra !== undefined) (entry.extras ??= []).push([entry.length, extra]);
+    entry.length++;
+    if (this.#used === this.#capacity) this.#spill();
+  }
+
+  /**
+   * Sorts the log by patient into #sorted (a segment per patient: its rows as a Block at a
+   * multiple of 8 bytes, then, with `withExtras`, its extras serialised); returns the patients
+   * in it, in order of first row, with each one's segment start (bytes), rows and serialised
+   * extras.
+   */
+  #sort(withExtras: boolean): { patients: number[]; offsets: number[]; counts: number[]; extras: Array<Buffer | undefined>; bytes: number } {
+    const used = this.#used;
+    const patientOf = this.#patient;
+    if (this.#slot.length < this.#patients.length) this.#slot = new Int32Array(Math.max(this.#patients.length, this.#slot.length * 2)).fill(-1);
+    const slot = this.#slot;
+    const patients: number[] = [];
+    const counts: number[] = [];
+    for (let r = 0; r < used; r++) {
+      const p = patientOf[r]!;
+      const k = slot[p]!;
+      if (k === -1) {
+        slot[p] = patients.length;
+        patients.push(p);
+        counts.push(1);
+      } else counts[k]!++;
+    }
+    const offsets: number[] = [];
+    const extras: Array<Buffer | undefined> = [];
+    let bytes = 0;
+    for (const [k, p] of patients.entries()) {
+      offsets.push(bytes);
+      bytes += pad8(counts[k]! * ROW_BYTES);
+      let serialized: Buffer | undefined;
+      const entry = this.#patients[p]!;
+      if (withExtras && entry.extras !== undefined) {
+        serialized = v8.serialize(entry.extras);
+        entry.extras = undefined;
+        bytes += pad8(serialized.length);
+      }
+      extras.push(serialized);
+    }
+    if (this.#sorted === undefined || this.#sorted.byteLength < bytes) this.#sorted = new ArrayBuffer(Math.max(bytes, pad8(this.#capacity * ROW_BYTES) + 8 * patients.length));
+    const sorted = this.#sorted;
+    // A stable counting sort: each row to the next free row of its patient's segment, with the
+    // columns of segment k at float64 index f64[k] (value, reported value, start, end, each
+    // counts[k] long) and uint16 index u16[k] (concept, unit, reported unit).
+    const f64 = new Float64Array(patients.length);
+    const u16 = new Float64Array(patients.length);
+    const next = new Uint32Array(patients.length);
+    for (let k = 0; k < patients.length; k++) {
+      f64[k] = offsets[k]! / 8;
+      u16[k] = (offsets[k]! + counts[k]! * 32) / 2;
+    }
+    const doubles = new Float64Array(sorted, 0, sorted.byteLength / 8);
+    const shorts = new Uint16Array(sorted, 0, sorted.byteLength / 2);
+    const rows = this.#rows;
+    for (let r = 0; r < used; r++) {
+      const k = slot[patientOf[r]!]!;
+      const n = counts[k]!;
+      const at = next[k]!++;
+      const d = f64[k]! + at;
+      doubles[d] = rows.value[r]!;
+      doubles[d + n] = rows.reportedValue[r]!;
+      doubles[d + 2 * n] = rows.time[r]!;
+      doubles[d + 3 * n] = rows.end[r]!;
+      const h = u16[k]! + at;
+      shorts[h] = rows.concept[r]!;
+      shorts[h + n] = rows.unit[r]!;
+      shorts[h + 2 * n] = rows.reportedUnit[r]!;
+    }
+    const bytesView = new Uint8Array(sorted);
+    for (const [k, p] of patients.entries()) {
+      slot[p] = -1;
+      const serialized = extras[k];
+      if (serialized !== undefined) bytesView.set(serialized, offsets[k]! + pad8(counts[k]! * ROW_BYTES));
+    }
+    return { patients, offsets, counts, extras, bytes };
+  }
+
+  /** Writes the log to the file, sorted by patient, and empties it. */
+  #spill(): void {
+    const { patients, offsets, counts, extras, bytes } = this.#sort(true);
+    const base = this.#fileBytes;
+    let written = 0;
+    const view = new Uint8Array(this.#sorted!, 0, bytes);
+    try {
+      const fd = this.#open();
+      while (written < bytes) written += fs.writeSync(fd, view, written, bytes - written, base + written);
+    } catch (error) {
+      throw new Error(
+        `screen: cannot write the measurements that do not fit in memory to a temporary file in ${this.#dir} (${(error as Error).message}); give a directory with room for about 40 bytes a measurement (runScreen's tempDir, or TMPDIR)`,
+        { cause: error },
+      );
+    }
+    this.#fileBytes += bytes;
+    for (const [k, p] of patients.entries()) this.#patients[p]!.segments.push(base + offsets[k]!, counts[k]!, extras[k]?.length ?? 0);
+    this.#used = 0;
+  }
+
+  #open(): number {
+    if (this.#fd !== undefined) return this.#fd;
+    fs.mkdirSync(this.#dir, { recursive: true });
+    const file = path.join(this.#dir, `immunoguide-screen-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}.tmp`);
+    this.#fd = fs.openSync(file, 'wx+', 0o600);
+    try {
+      fs.unlinkSync(file);
+    } catch {
+      this.#file = file; // removed on close() instead
+    }
+    return this.#fd;
+  }
+
+  /** Ends the read: the patients, in id order, ready to be taken. */
+  finish(): string[] {
+    if (!this.#finished) {
+      const { patients, offsets, counts } = this.#sort(false);
+      for (const [k, p] of patients.entries()) {
+        const entry = this.#patients[p]!;
+        entry.tailAt = offsets[k]!;
+        entry.tailRows = counts[k]!;
+      }
+      this.#used = 0;
+      this.#finished = true;
+      this.#patient = new Uint32Array(0);
+      this.#rows = new Block(0);
+    }
+    return [...this.#index.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** A patient's measurements in one block, read back from the file and memory; the store forgets them. */
+  take(id: string): PatientTransfer {
+    if (!this.#finished) throw new Error('PatientStore.take before finish()');
+    const index = this.#index.get(id);
+    if (index === undefined) throw new Error(`PatientStore: no patient ${id}`);
+    const entry = this.#patients[index]!;
+    const block = new Block(entry.length);
+    const extras: Array<[number, Extra]> = [];
+    let at = 0;
+    let scratch: ArrayBuffer | undefined;
+    for (let s = 0; s < entry.segments.length; s += 3) {
+      const offset = entry.segments[s]!;
+      const rows = entry.segments[s + 1]!;
+      const extraBytes = entry.segments[s + 2]!;
+      const bytes = pad8(rows * ROW_BYTES) + extraBytes;
+      if (scratch === undefined || scratch.byteLength < bytes) scratch = new ArrayBuffer(pad8(bytes));
+      let read = 0;
+      while (read < bytes) {
+        const n = fs.readSync(this.#fd!, new Uint8Array(scratch, read, bytes - read), 0, bytes - read, offset + read);
+        if (n === 0) throw new Error('PatientStore: the temporary file ended early');
+        read += n;
+      }
+      block.copy(new Block(rows, scratch), at);
+      at += rows;
+      if (extraBytes > 0) {
+        for (const extra of v8.deserialize(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes)) as Array<[number, Extra]>) extras.push(extra);
+      }
+    }
+    if (entry.tailRows > 0) block.copy(new Block(entry.tailRows, this.#sorted!, entry.tailAt), at);
+    if (entry.extras !== undefined) for (const extra of entry.extras) extras.push(extra);
+    const transfer: PatientTransfer = { id: entry.id, siteId: entry.siteId, facts: entry.facts, length: entry.length, lastTime: entry.lastTime, block: block.buffer, extras };
+    // Forget the patient (its entry stays, emptied, so indexes hold).
+    entry.segments.length = 0;
+    entry.extras = undefined;
+    entry.tailRows = 0;
+    entry.length = 0;
+    return transfer;
+  }
+
+  /** Closes and removes the temporary file. */
+  close(): void {
+    if (this.#fd !== undefined) {
+      fs.closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+    if (this.#file !== undefined) {
+      fs.rmSync(this.#file, { force: true });
+      this.#file = undefined;
+    }
+    this.#sorted = undefined;
+  }
+}
