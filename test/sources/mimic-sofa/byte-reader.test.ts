@@ -1,6 +1,6 @@
 /**
- * The byte-level reading of plain CSV files (chartevents rows parsed on their bytes, other
- * tables' rows skipped on their item id before decoding) must read exactly what the text path
+ * The byte-level reading of plain CSV files (chartevents, labevents and outputevents rows parsed
+ * on their bytes, inputevents rows skipped on their item id before decoding) must read exactly what the text path
  * reads. The text path is what .csv.gz files go through, so the same directory written plain and
  * gzipped must give the same tables, counts and issues (with the same line numbers), on one
  * thread and on several.
@@ -61,6 +61,44 @@ function edgeRows(): string[] {
   ];
 }
 
+/** labevents rows the byte path reads (or leaves to the text path) like the text path. */
+function labEdgeRows(): string[] {
+  const h = 'ref,,,ROUTINE,';
+  return [
+    `10,1,101,20,50821,,2150-01-01 12:00:00,,95.5,95.5,mmHg,${h}`, // decimal pO2
+    `11,1,101,20,52033,,2150-01-01 12:00:00,,ARTÉRIEL,,,${h}`, // UTF-8 specimen type text
+    `12,1,,21,50912,,2150-01-01 12:00:00,,1.2,1.2,mg/dL,${h}`, // no admission
+    `13,1,101,,51265,,2150-01-01 12:00:00,,150,150,K/uL,${h}`, // no specimen: one NULL group
+    `14,1,101,,50885,,2150-01-01 12:00:00,,2e0,2e0,mg/dL,${h}`, // exponent, NULL specimen too
+    `15,1,101,22,50816,,2150-01-01T12:30:00,,50,50,%,${h}`, // T separator
+    `16,1,101,22,50816,,2150-01-01 12:30,,50,50,%,${h}`, // no seconds: text path only
+    `17,1,101, 23,50821,,2150-01-01 12:30:00,,80,80,mmHg,${h}`, // specimen with a space: kept as is
+    `18,1,x101,24,50821,,2150-01-01 12:30:00,,80,80,mmHg,${h}`, // bad admission: reported
+    `19,1,101,24,50821,,2150-13-01 12:30:00,,80,80,mmHg,${h}`, // bad time: reported
+    `20,1,101,25,50821,,2150-01-01 12:30:00,,,,mmHg,${h}`, // null valuenum
+    `21,1,101,25,50821,,2150-01-01 12:30:00,,-0,-0,mmHg,${h}`, // negative zero
+    `22,1,101,26,52033,,2150-01-01 12:30:00,,"VEN, MIXED",,,${h}`, // quoted: text path
+    `23,1,101,26,52033,,2150-01-01 12:30:00,,,,,${h},extra`, // too many fields: reported
+  ];
+}
+
+/** outputevents rows, the same. */
+function outputEdgeRows(): string[] {
+  const s = '2150-01-01 10:05:00';
+  return [
+    `1,101,1001,1,2150-01-01 10:00:00,226559,150,mL,${s}`, // Foley
+    `1,101,1001,1,2150-01-01 10:00:00,226560,25.5,mL,${s}`, // decimal, same time: summed
+    `1,101,1001,1,2150-01-01 11:00:00,227488,40,mL,${s}`, // irrigant in: negative
+    `1,101,1001,1,2150-01-01 12:00:00,226559,,mL,${s}`, // null volume
+    `1,101,,1,2150-01-01 12:00:00,226559,100,mL,${s}`, // no stay: skipped by the concept
+    `1,101,1001,1,2150-01-01 13:00:00,226559, 70,mL,${s}`, // space: text path
+    `1,101,1001,1,2150-01-01 13:00:00,226559,lots,mL,${s}`, // bad volume: reported
+    `1,101,1001,1,2150-01-01 25:00:00,226559,70,mL,${s}`, // bad time: reported
+    `1,101,1001,1,2150-01-01 14:00:00,220045,70,mL,${s}`, // not a urine item: skipped
+    `1,101,1001,1,2150-01-01 14:00:00,226559,70`, // too few fields: reported
+  ];
+}
+
 before(() => {
   plain = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-sofa-bytes-'));
   gzipped = fs.mkdtempSync(path.join(os.tmpdir(), 'ig-sofa-bytes-gz-'));
@@ -82,7 +120,10 @@ before(() => {
       '1,1,101,7,50821,,2150-01-01 10:00:00,,90,90,mmHg,,,,,\n' +
       '2,1,101,7,52033,,2150-01-01 10:00:00,,ART.,,,,,,,\n' +
       '3,1,101,8,99999,,2150-01-01 10:00:00,,1,1,x,,,,,\n' + // another item: skipped on its bytes
-      '4,1,101,9,51265,,2150-01-01 10:00:00,,bad,bad,K/uL,,,,,\n', // bad number: reported
+      '4,1,101,9,51265,,2150-01-01 10:00:00,,bad,bad,K/uL,,,,,\n' + // bad number: reported
+      labEdgeRows().join('\n') +
+      '\n',
+    'icu/outputevents.csv': `subject_id,hadm_id,stay_id,caregiver_id,charttime,itemid,value,valueuom,storetime\n${outputEdgeRows().join('\n')}\n`,
   };
   for (const [name, text] of Object.entries(files)) {
     for (const dir of [plain, gzipped]) fs.mkdirSync(path.join(dir, path.dirname(name)), { recursive: true });
@@ -113,6 +154,11 @@ test('plain files read on their bytes give what the text path gives for the same
   }
   assert.equal(reported.length, 14);
   assert.ok(basename(bytes).issues.some(([file, line]) => file === 'labevents.csv' && line === 5));
+  const lines = (file: string) => basename(bytes).issues.filter(([name]) => name === file).map(([, line]) => line);
+  // labevents: the bad number (line 5), the bad admission, the bad time, too many fields.
+  assert.deepEqual(lines('labevents.csv'), [5, 14, 15, 19]);
+  // outputevents: the bad volume, the bad time, too few fields.
+  assert.deepEqual(lines('outputevents.csv'), [8, 9, 11]);
   assert.deepEqual(mimicCodeSofa(bytes.tables), mimicCodeSofa(text.tables));
 });
 

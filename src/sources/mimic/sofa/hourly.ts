@@ -401,19 +401,18 @@ export function ventilationEpisodes(chartings: ReadonlyMap<number, VentilationCh
 /** An hour row as a CSV line in MIMIC_SOFA_COLUMNS order (times ISO 8601, zone-less like MIMIC-IV). */
 export function hourCsvLine(h: MimicSofaHour): string {
   const c = h.components;
-  return [
-    h.stayId,
-    h.hr,
-    naiveIso(h.starttime),
-    naiveIso(h.endtime),
-    c.respiration,
-    c.coagulation,
-    c.liver,
-    c.cardiovascular,
-    c.cns,
-    c.renal,
-    h.total,
-  ].join(',');
+  return `${h.stayId},${h.hr},${isoOfHour(h.starttime)},${isoOfHour(h.endtime)},${c.respiration},${c.coagulation},${c.liver},${c.cardiovascular},${c.cns},${c.renal},${h.total}`;
+}
+
+// An hour's start is the previous hour's end: the last time formatted is asked for again at once.
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+function isoOfHour(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = naiveIso(ms);
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 function two(n: number): string {

@@ -15,7 +15,7 @@ import { splitCsvRecord } from '../../csv-record.ts';
 import { firstLine } from '../../ingest/files.ts';
 import { isGzipFile, readLineChunks } from '../../ingest/lines.ts';
 import { type LineBytes, readRange } from './range-reader.ts';
-import { CHART_ITEMS, CHART_TEXT_ITEMS, LAB_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
+import { CHART_ITEMS, CHART_TEXT_ITEMS, LAB_ITEMS, LAB_TEXT_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
 
 export type SofaTable = 'icustays' | 'chartevents' | 'labevents' | 'inputevents' | 'outputevents';
 export const ORDER: readonly SofaTable[] = ['icustays', 'labevents', 'inputevents', 'outputevents', 'chartevents'];
@@ -368,9 +368,10 @@ export function wantedItems(table: SofaTable): ReadonlySet<number> | null {
 }
 
 /**
- * What a plain file's reader (range-reader.ts) does with a line before decoding it: chartevents
- * rows are read on their bytes (chartRowOfBytes), the rows of other tables skipped on their item
- * id when SOFA does not read that item. Counts go to `counts` (rows seen, rows kept).
+ * What a plain file's reader (range-reader.ts) does with a line before decoding it: the rows of
+ * chartevents, labevents and outputevents are read on their bytes (rowsOfBytes), the rows of
+ * inputevents skipped on their item id when SOFA does not read that item (the others are few and
+ * go through the text path). Counts go to `counts` (rows seen, rows kept).
  */
 export function bytesReader(
   table: SofaTable,
@@ -379,60 +380,94 @@ export function bytesReader(
   counts: { rows: number; kept: number },
   router?: Router,
 ): LineBytes | undefined {
-  if (table === 'chartevents') return chartRowOfBytes(columns, tables, counts, router);
   const wanted = wantedItems(table);
-  const index = columns.get('itemid');
-  if (wanted === null || index === undefined) return undefined;
-  const at = new Int32Array(columns.size + 1);
+  if (wanted === null || !columns.has('itemid')) return undefined;
+  const keep = table === 'chartevents' ? chartOfBytes(columns, tables) : table === 'labevents' ? labOfBytes(columns, tables) : table === 'outputevents' ? outputOfBytes(columns, tables) : undefined;
+  return rowsOfBytes(columns, wanted, counts, router, keep ?? (() => false));
+}
+
+/** Field i of a line whose bounds fieldBounds put in `at` is bytes [at[i], at[i + 1] - 1). */
+const fieldStart = (at: Int32Array, i: number): number => at[i]!;
+const fieldEnd = (at: Int32Array, i: number): number => at[i + 1]! - 1;
+const emptyField = (at: Int32Array, i: number): boolean => i < 0 || at[i] === at[i + 1]! - 1;
+
+/** Stores a row of a wanted item whose fields are all in `at`: false when anything is not in the plain form (the text path then reads the row and reports what is wrong). */
+type KeepOfBytes = (bytes: Buffer, at: Int32Array, item: number) => boolean;
+
+/**
+ * A table's rows on their bytes, the same as readRow reads their text: true when the row was dealt
+ * with (kept, or skipped as another item), false when the text path must read it. The item comes
+ * first (as in readRow): another item's row is skipped whatever the rest holds.
+ */
+function rowsOfBytes(columns: Columns, wanted: ReadonlySet<number>, counts: { rows: number; kept: number }, router: Router | undefined, keep: KeepOfBytes): LineBytes {
+  const itemid = columns.get('itemid')!;
+  const count = columns.size;
+  const at = new Int32Array(count + 1);
   return (bytes, start, end) => {
-    const mine = ownsBytes(router, bytes, start, end, at, columns.size);
+    const mine = ownsBytes(router, bytes, start, end, at, count);
     if (mine !== true) return mine === false;
-    if (!fieldBounds(bytes, start, end, at, columns.size, index)) return false;
-    const item = byteId(bytes, at[index]!, at[index + 1]! - 1);
-    if (item < 0 || wanted.has(item)) return false;
+    // Each scan goes on from the last field start the previous one found on this line.
+    if (!fieldBounds(bytes, start, end, at, count, itemid, router === undefined ? 0 : Math.min(router.column, itemid))) return false;
+    const item = byteId(bytes, fieldStart(at, itemid), fieldEnd(at, itemid));
+    if (item < 0) return false;
+    if (!wanted.has(item)) {
+      counts.rows++;
+      return true;
+    }
+    if (!fieldBounds(bytes, start, end, at, count, count - 1, itemid) || !keep(bytes, at, item)) return false;
     counts.rows++;
+    counts.kept++;
     return true;
   };
 }
 
+const columnsAt = (columns: Columns, names: readonly string[]): number[] => names.map((name) => columns.get(name) ?? -1);
+
 /**
- * A chartevents row read on its bytes, the same as readRow reads its text: true when the row was
- * dealt with (kept, or skipped as another item); false when anything is not in the plain form
- * (quotes, signs, spaces, another time format, a wrong field count, a bad number), so that the
- * text path reads it and reports what is wrong. Only the value text of the items whose text SOFA
- * reads (CHART_TEXT_ITEMS) is decoded; the other rows carry only their number.
+ * chartevents: only the value text of the items whose text SOFA reads (CHART_TEXT_ITEMS) is
+ * decoded; the other rows carry only their number.
  */
-function chartRowOfBytes(columns: Columns, tables: MimicSofaTables, counts: { rows: number; kept: number }, router: Router | undefined): LineBytes {
-  const [subject, stay, charttime, storetime, itemid, value, valuenum] = ['subject_id', 'stay_id', 'charttime', 'storetime', 'itemid', 'value', 'valuenum'].map(
-    (name) => columns.get(name) ?? -1,
-  ) as [number, number, number, number, number, number, number];
-  const at = new Int32Array(columns.size + 1);
-  // [start, end) of field i is [at[i], at[i + 1] - 1).
-  const from = (i: number) => at[i]!;
-  const to = (i: number) => at[i + 1]! - 1;
-  return (bytes, start, end) => {
-    const mine = ownsBytes(router, bytes, start, end, at, columns.size);
-    if (mine !== true) return mine === false;
-    // The item first (as readRow does): another item's row is skipped whatever the rest holds.
-    if (!fieldBounds(bytes, start, end, at, columns.size, itemid)) return false;
-    const item = byteId(bytes, from(itemid), to(itemid));
-    if (item < 0) return false;
-    if (!CHART_ITEMS.has(item)) {
-      counts.rows++;
-      return true;
-    }
-    if (!fieldBounds(bytes, start, end, at, columns.size)) return false;
-    const subjectId = byteId(bytes, from(subject), to(subject));
-    const stayId = stay < 0 || from(stay) === to(stay) ? null : byteId(bytes, from(stay), to(stay));
-    const chartMs = byteTime(bytes, from(charttime), to(charttime));
-    const noStoretime = storetime < 0 || from(storetime) === to(storetime);
-    const storeMs = noStoretime ? null : byteTime(bytes, from(storetime), to(storetime));
-    const number = valuenum < 0 ? null : byteNumber(bytes, from(valuenum), to(valuenum));
+function chartOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
+  const [subject, stay, charttime, storetime, value, valuenum] = columnsAt(columns, ['subject_id', 'stay_id', 'charttime', 'storetime', 'value', 'valuenum']) as [number, number, number, number, number, number];
+  return (bytes, at, item) => {
+    const subjectId = byteId(bytes, fieldStart(at, subject), fieldEnd(at, subject));
+    const stayId = emptyField(at, stay) ? null : byteId(bytes, fieldStart(at, stay), fieldEnd(at, stay));
+    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
+    const noStoretime = emptyField(at, storetime);
+    const storeMs = noStoretime ? null : byteTime(bytes, fieldStart(at, storetime), fieldEnd(at, storetime));
+    const number = valuenum < 0 ? null : byteNumber(bytes, fieldStart(at, valuenum), fieldEnd(at, valuenum));
     if (subjectId < 0 || stayId === -1 || chartMs === null || (!noStoretime && storeMs === null) || number === undefined) return false;
-    const text = value < 0 || from(value) === to(value) ? null : CHART_TEXT_ITEMS.has(item) ? bytes.toString('utf8', from(value), to(value)) : '';
-    counts.rows++;
-    counts.kept++;
+    const text = emptyField(at, value) ? null : CHART_TEXT_ITEMS.has(item) ? bytes.toString('utf8', fieldStart(at, value), fieldEnd(at, value)) : '';
     tables.addChart({ subjectId, stayId, charttime: chartMs, storetime: storeMs, itemid: item, value: text, valuenum: number });
+    return true;
+  };
+}
+
+/** labevents: the value text is decoded only for the items whose text SOFA reads (LAB_TEXT_ITEMS: the blood-gas specimen type). */
+function labOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
+  const [subject, hadm, specimen, charttime, value, valuenum] = columnsAt(columns, ['subject_id', 'hadm_id', 'specimen_id', 'charttime', 'value', 'valuenum']) as [number, number, number, number, number, number];
+  return (bytes, at, item) => {
+    const subjectId = byteId(bytes, fieldStart(at, subject), fieldEnd(at, subject));
+    const hadmId = emptyField(at, hadm) ? null : byteId(bytes, fieldStart(at, hadm), fieldEnd(at, hadm));
+    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
+    const number = byteNumber(bytes, fieldStart(at, valuenum), fieldEnd(at, valuenum));
+    if (subjectId < 0 || hadmId === -1 || chartMs === null || number === undefined) return false;
+    const specimenId = emptyField(at, specimen) ? null : bytes.toString('utf8', fieldStart(at, specimen), fieldEnd(at, specimen));
+    const text = emptyField(at, value) ? null : LAB_TEXT_ITEMS.has(item) ? bytes.toString('utf8', fieldStart(at, value), fieldEnd(at, value)) : '';
+    tables.addLab({ subjectId, hadmId, specimenId, itemid: item, charttime: chartMs, value: text, valuenum: number });
+    return true;
+  };
+}
+
+/** outputevents: stay, chart time and volume. */
+function outputOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
+  const [stay, charttime, value] = columnsAt(columns, ['stay_id', 'charttime', 'value']) as [number, number, number];
+  return (bytes, at, item) => {
+    const stayId = emptyField(at, stay) ? null : byteId(bytes, fieldStart(at, stay), fieldEnd(at, stay));
+    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
+    const volume = byteNumber(bytes, fieldStart(at, value), fieldEnd(at, value));
+    if (stayId === -1 || chartMs === null || volume === undefined) return false;
+    tables.addOutput({ stayId, charttime: chartMs, itemid: item, value: volume });
     return true;
   };
 }
@@ -452,12 +487,13 @@ function ownsBytes(router: Router | undefined, bytes: Buffer, start: number, end
 /**
  * Start of the fields of a line without quotes into `at` (at[i + 1] - 1 is where field i ends),
  * up to field `upTo` (all fields when undefined); false when the line has fewer fields than that
- * or, when all are wanted, not exactly `count`.
+ * or, when all are wanted, not exactly `count`. A scan of the same line may go on from field
+ * `known` when a previous call found up to that field at least (its start is in at[known]).
  */
-function fieldBounds(bytes: Buffer, start: number, end: number, at: Int32Array, count: number, upTo = count - 1): boolean {
-  let field = 0;
-  at[0] = start;
-  for (let i = start; i < end; i++) {
+function fieldBounds(bytes: Buffer, start: number, end: number, at: Int32Array, count: number, upTo = count - 1, known = 0): boolean {
+  let field = known;
+  if (known === 0) at[0] = start;
+  for (let i = at[known]!; i < end; i++) {
     if (bytes[i] === 44) {
       if (++field >= count) return false;
       at[field] = i + 1;

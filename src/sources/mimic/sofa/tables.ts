@@ -82,6 +82,13 @@ export const CHART_ITEMS: ReadonlySet<number> = new Set([
  * (read.ts) does not decode their text.
  */
 export const CHART_TEXT_ITEMS: ReadonlySet<number> = new Set([ITEM.gcsVerbal, ITEM.ventilatorMode, ITEM.ventilatorModeHamilton, ...ITEM.o2Flows, ITEM.o2Device]);
+/** The lab items of each lab concept (sets: addLab asks for every lab row). */
+const BG_ITEMS: ReadonlySet<number> = new Set(ITEM.bgItems);
+const ENZYME_ITEMS: ReadonlySet<number> = new Set(ITEM.enzymeItems);
+const CHEMISTRY_ITEMS: ReadonlySet<number> = new Set(ITEM.chemistryItems);
+const CBC_ITEMS: ReadonlySet<number> = new Set(ITEM.cbcItems);
+/** The lab items whose value text addLab reads (the blood-gas specimen type); for the others only valuenum. */
+export const LAB_TEXT_ITEMS: ReadonlySet<number> = new Set([ITEM.bgSpecimen]);
 export const LAB_ITEMS: ReadonlySet<number> = new Set([...ITEM.bgItems, ...ITEM.enzymeItems, ...ITEM.chemistryItems, ...ITEM.cbcItems]);
 export const URINE_ITEMS: ReadonlySet<number> = new Set(ITEM.urineItems);
 
@@ -313,7 +320,7 @@ export class MimicSofaTables {
     const { itemid } = row;
     // A flat copy for the same reason as intern(), without growing the intern table.
     const key = row.specimenId === null ? '\u0000null' : row.specimenId.length < 13 ? row.specimenId : (` ${row.specimenId}`).slice(1);
-    if (ITEM.bgItems.includes(itemid)) {
+    if (BG_ITEMS.has(itemid)) {
       const group = this.specimen(this.bg, key, row);
       if (itemid === ITEM.bgSpecimen) group.text = maxText(group.text, intern(row.value));
       else if (itemid === ITEM.bgPo2) group.value = maxOf(group.value, row.valuenum);
@@ -325,15 +332,15 @@ export class MimicSofaTables {
       }
     }
     const v = row.valuenum;
-    if (ITEM.enzymeItems.includes(itemid) && v !== null && v > 0) {
+    if (ENZYME_ITEMS.has(itemid) && v !== null && v > 0) {
       const group = this.specimen(this.enzyme, key, row);
       if (itemid === ITEM.bilirubinTotal) group.value = maxOf(group.value, v);
     }
-    if (ITEM.chemistryItems.includes(itemid) && v !== null && (v > 0 || itemid === ITEM.anionGap)) {
+    if (CHEMISTRY_ITEMS.has(itemid) && v !== null && (v > 0 || itemid === ITEM.anionGap)) {
       const group = this.specimen(this.chemistry, key, row);
       if (itemid === ITEM.creatinine && v <= 150) group.value = maxOf(group.value, v);
     }
-    if (ITEM.cbcItems.includes(itemid) && v !== null && v > 0) {
+    if (CBC_ITEMS.has(itemid) && v !== null && v > 0) {
       const group = this.specimen(this.cbc, key, row);
       if (itemid === ITEM.platelets) group.value = maxOf(group.value, v);
     }
