@@ -55,11 +55,14 @@ import { InputError, discoverInputs } from '../../sources/ingest/files.ts';
 import { readLineChunks } from '../../sources/ingest/lines.ts';
 import { parseMeasurementCsvChunk } from '../../sources/measurement-csv.ts';
 import { labelledHourCsvLine, mimicSofaTablesFromMeasurements } from '../../sources/mimic/sofa/from-measurements.ts';
-import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
+import { type COMPONENTS, MIMIC_SOFA_COLUMNS, type MimicSofaHour, type MimicSofaStay, hourCsvLine, mimicCodeSofa, mimicCodeSofaStays, naiveIso } from '../../sources/mimic/sofa/hourly.ts';
 import { type MimicReadSummary, type ParallelScoreOptions, scoreMimicSofaCsv, scoreMimicSofaStays } from '../../sources/mimic/sofa/parallel.ts';
 import { MimicDirectoryError } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
+
+/** An hour of the JSON document (`--hourly --json` without `--out`): times ISO 8601, the stay given once per stay. */
+const jsonHour = (h: MimicSofaHour) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) });
 
 interface SofaOptions {
   format?: string;
@@ -212,7 +215,7 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
               stayId: s.stayId,
               subjectId: s.subjectId,
               hadmId: s.hadmId,
-              hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
+              hours: s.hours.map(jsonHour),
             })),
           }
         : { out: options.out }),
@@ -356,7 +359,7 @@ async function canonicalMimicSofa(ctx: CommandContext, input: string, format: 'c
             stays: stays.map((s) => ({
               stayId: built.stayLabel(s.stayId),
               patientId: built.patientId(s.subjectId),
-              hours: s.hours.map((h) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) })),
+              hours: s.hours.map(jsonHour),
             })),
           }
         : { out: options.out }),
