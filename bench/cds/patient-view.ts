@@ -29,7 +29,7 @@
  *   Also reported: how many calls each database write carried (group commit, recorder.ts).
  *
  *   node --import tsx bench/cds/patient-view.ts [--rate 500] [--seconds 30] [--saturation-seconds 20]
- *        [--database-url postgres://...] [--profile DIR]
+ *        [--database-url postgres://...] [--profile DIR] [--server-node-args "FLAGS"]
  *
  * (--profile writes a V8 CPU profile of the server process into DIR.)
  *
@@ -93,7 +93,10 @@ const databaseUrl = databaseIndex === -1 ? undefined : process.argv[databaseInde
 const databaseSchema = databaseUrl === undefined ? undefined : `ig_bench_cds_${process.pid}`;
 const profileIndex = process.argv.indexOf('--profile');
 const profileArgs = profileIndex === -1 ? [] : ['--cpu-prof', '--cpu-prof-dir', process.argv[profileIndex + 1] ?? '.'];
-const server = spawn(process.execPath, [...profileArgs, '--import', 'tsx', path.join(import.meta.dirname, 'server.ts')], {
+// --server-node-args "...": Node/V8 flags of the server process (e.g. "--max-semi-space-size=64").
+const nodeArgsIndex = process.argv.indexOf('--server-node-args');
+const serverNodeArgs = nodeArgsIndex === -1 ? [] : (process.argv[nodeArgsIndex + 1] ?? '').split(/\s+/).filter((a) => a !== '');
+const server = spawn(process.execPath, [...serverNodeArgs, ...profileArgs, '--import', 'tsx', path.join(import.meta.dirname, 'server.ts')], {
   env: {
     ...process.env,
     IMMUNOGUIDE_DATA_DIR: dataDir,
@@ -114,11 +117,18 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`server exited with ${code}; see ${serverLog}`)));
 });
 /** CPU time the server process has used so far (ms), and the sizes of its record writes since the last call. */
-async function serverStats(): Promise<{ cpuMs: number; batches: Record<string, number> }> {
+/** The server's main thread during a run: GC pauses (count, total, longest, how many over 5 ms) and event-loop delay. */
+interface ServerPauses {
+  gc: { count: number; totalMs: number; maxMs: number; over5Ms: number; maxByKind: Record<string, number> };
+  loop: { p99Ms: number; maxMs: number };
+  /** The database writes of the call records (each answer waits for its own). */
+  write: { p50Ms: number; p99Ms: number; maxMs: number };
+}
+async function serverStats(): Promise<{ cpuMs: number; batches: Record<string, number> } & ServerPauses> {
   const line = new Promise<string>((resolve) => serverLines.once('line', resolve));
   server.kill('SIGUSR2');
-  const stats = JSON.parse(await line) as { cpuMicros: number; batches: Record<string, number> };
-  return { cpuMs: stats.cpuMicros / 1000, batches: stats.batches };
+  const stats = JSON.parse(await line) as { cpuMicros: number; batches: Record<string, number> } & ServerPauses;
+  return { cpuMs: stats.cpuMicros / 1000, batches: stats.batches, gc: stats.gc, loop: stats.loop, write: stats.write };
 }
 console.error(`server at ${url} (pid ${server.pid}), data ${dataDir}`);
 
@@ -154,6 +164,8 @@ interface RunResult {
   non2xx: number;
   /** Calls per database write of the call records: {size: writes}. */
   batches: Record<string, number>;
+  /** The server's main thread during the run. */
+  pauses: ServerPauses;
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -200,6 +212,7 @@ async function autocannonRun(name: string, options: { seconds: number; connectio
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     batches: after.batches,
+    pauses: { gc: after.gc, loop: after.loop, write: after.write },
   };
 }
 
@@ -259,6 +272,7 @@ async function pacedRun(name: string, options: { seconds: number; rate: number }
     timeouts: 0,
     non2xx,
     batches: after.batches,
+    pauses: { gc: after.gc, loop: after.loop, write: after.write },
   };
 }
 
@@ -290,12 +304,12 @@ const batchSummary = (b: Record<string, number>) => {
 console.log(
   `CDS Hooks patient-view with prefetch (${observations} Observations, ${(body.length / 1024).toFixed(1)} KiB body), database ${databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL'}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`,
 );
-console.log('| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | autocannon p50 / p99 ms | errors | timeouts | non-2xx | server CPU ms/request | calls per record write |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | autocannon p50 / p99 ms | errors | timeouts | non-2xx | server CPU ms/request | calls per record write | server GC pauses: n (total), max ms, > 5 ms | event-loop delay p99 / max ms | record write p50 / p99 / max ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const own = r.autocannonP99 === undefined ? '' : `${r.autocannonP50} / ${r.autocannonP99}`;
   console.log(
-    `| ${r.name} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${own} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${batchSummary(r.batches)} |`,
+    `| ${r.name} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${own} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${batchSummary(r.batches)} | ${r.pauses.gc.count} (${r.pauses.gc.totalMs.toFixed(0)} ms), ${r.pauses.gc.maxMs.toFixed(1)}, ${r.pauses.gc.over5Ms} | ${r.pauses.loop.p99Ms.toFixed(1)} / ${r.pauses.loop.maxMs.toFixed(1)} | ${r.pauses.write.p50Ms.toFixed(1)} / ${r.pauses.write.p99Ms.toFixed(1)} / ${r.pauses.write.maxMs.toFixed(1)} |`,
   );
 }
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);

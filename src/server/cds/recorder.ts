@@ -25,8 +25,8 @@ export interface CdsCallRecorder {
 export interface CdsCallRecorderOptions {
   /** Most calls in one statement (bounds the statement's size). */
   maxBatch?: number;
-  /** Called with the size of every batch written (tests, metrics). */
-  onBatch?: (size: number) => void;
+  /** Called after every batch written with its size and how long its write took in ms, failed or not (tests, metrics). */
+  onBatch?: (size: number, ms: number) => void;
 }
 
 interface Pending {
@@ -44,11 +44,13 @@ export function createCdsCallRecorder(db: Queryable, options: CdsCallRecorderOpt
   let writing: Promise<void> | undefined;
 
   async function writeBatch(batch: readonly Pending[]): Promise<void> {
+    const started = performance.now();
     try {
-      options.onBatch?.(batch.length);
       const results = await recordCdsCalls(db, batch.map((p) => p.entry));
+      options.onBatch?.(batch.length, performance.now() - started);
       batch.forEach((p, i) => p.resolve(results[i] === true));
     } catch (error) {
+      options.onBatch?.(batch.length, performance.now() - started);
       if (batch.length === 1) {
         batch[0]!.reject(error);
         return;
