@@ -20,6 +20,13 @@ export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /** Several statements without parameters (migrations, DDL). */
   exec(sql: string): Promise<void>;
+  /**
+   * `COPY table (columns) FROM STDIN` fed with `data`: rows in COPY's text format, UTF-8
+   * (tab-separated fields, \N for NULL, backslash escapes, one line per row); resolves to the
+   * number of rows copied. Only the PostgreSQL server backend has it (bulk imports: see
+   * import-sink.ts); on PGlite it is undefined and callers use INSERT instead.
+   */
+  copyFrom?(sql: string, data: Uint8Array): Promise<number>;
 }
 
 export interface Database extends Queryable {

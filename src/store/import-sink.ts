@@ -5,16 +5,18 @@
  * resumes after the last committed line. Measurements are idempotent by provenance
  * (source, record id, concept): whatever a rerun repeats is skipped by the database.
  *
- * Measurements go in with one INSERT ... SELECT unnest(array per column): ten bound parameters
- * per batch whatever its size (a VALUES list needs ten parameters per row and a bigger statement
- * to parse). What a batch costs PostgreSQL is then mostly the three indexes of measurement, the
- * one on the provenance key above all (record ids are content hashes, so each row lands at a
- * random place of it); see bench/ingest.ts, which also times the server alone.
- *
- * COPY FROM STDIN was measured against this statement (bench scratch, 1,000,000 rows): about 5 %
- * less PostgreSQL CPU, the client's work the same. node-postgres has no COPY API (it would take
- * pg-copy-streams or protocol code of our own in src/store/postgres.ts) and PGlite would keep
- * this path anyway: not worth it for 5 %.
+ * On the PostgreSQL server, new measurements go in with COPY FROM STDIN (text format, see
+ * Queryable.copyFrom); on PGlite, and whenever rows may already be stored, with one INSERT ...
+ * SELECT unnest(array per column): ten bound parameters per batch whatever its size (a VALUES
+ * list needs ten parameters per row and a bigger statement to parse). COPY costs the server
+ * about 1 s less CPU per million rows than that INSERT, a sixth of what an imported row cost it
+ * (bench scratch, 300,000 rows: 6.4-7.1 s per million with the INSERT, 5.4-5.8 with COPY): it
+ * parses no arrays, runs no set-returning functions, and fills heap pages several rows at a time
+ * with one WAL record per page. Building its data costs the client less too (0.8 s per million
+ * rows, 1.2-1.3 for the arrays). The rest of the server's work is mostly the three indexes of
+ * measurement, the one on the provenance key above all (record ids are content hashes, so each
+ * row lands at a random place of it; see migration 0008); see bench/ingest.ts, which also times
+ * the server alone.
  */
 import type { ImportIssue, PatientRecord, SourceMeasurement } from '../sources/import-format.ts';
 import { DEFAULT_IMPORT_SITE, type ImportBatch, type ImportSink, type SinkCheckpoint, type SinkWriteResult } from '../sources/ingest/run.ts';
@@ -177,9 +179,10 @@ export class StoreImportSink implements ImportSink {
  * effective_start) is then filled page after page instead of at random places, which saved
  * about a fifth of PostgreSQL's work per row in bench/ingest.
  *
- * 'try-plain' first runs a plain INSERT in a savepoint, about 30% cheaper for PostgreSQL than
- * INSERT ... ON CONFLICT DO NOTHING; when a row is already stored (unique violation) it rolls
- * back to the savepoint and inserts with ON CONFLICT DO NOTHING. Must run in a transaction.
+ * 'try-plain' first runs a plain COPY (PostgreSQL server) or INSERT (PGlite) in a savepoint,
+ * about 30-40 % cheaper for PostgreSQL than INSERT ... ON CONFLICT DO NOTHING; when a row is
+ * already stored (unique violation) it rolls back to the savepoint and inserts with ON CONFLICT
+ * DO NOTHING. Any other error (a missing patient: 23503) is thrown. Must run in a transaction.
  */
 export async function insertMeasurementColumns(
   db: Queryable,
@@ -191,13 +194,14 @@ export async function insertMeasurementColumns(
   const rows = inIndexOrder(measurements);
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
-    const columns = measurementColumns(rows, start, end);
     if (mode === 'try-plain' && !duplicates) {
       await db.exec('SAVEPOINT immunoguide_import');
       try {
-        const result = await db.query(INSERT_MEASUREMENTS, columns);
+        inserted +=
+          db.copyFrom !== undefined
+            ? await db.copyFrom(COPY_MEASUREMENTS, measurementCopyData(rows, start, end))
+            : (await db.query(INSERT_MEASUREMENTS, measurementColumns(rows, start, end))).affectedRows;
         await db.exec('RELEASE SAVEPOINT immunoguide_import');
-        inserted += result.affectedRows;
         continue;
       } catch (error) {
         await db.exec('ROLLBACK TO SAVEPOINT immunoguide_import');
@@ -205,7 +209,7 @@ export async function insertMeasurementColumns(
         duplicates = true;
       }
     }
-    const result = await db.query(`${INSERT_MEASUREMENTS} ON CONFLICT ON CONSTRAINT measurement_provenance_key DO NOTHING`, columns);
+    const result = await db.query(`${INSERT_MEASUREMENTS} ON CONFLICT ON CONSTRAINT measurement_provenance_key DO NOTHING`, measurementColumns(rows, start, end));
     inserted += result.affectedRows;
     if (result.affectedRows < end - start) duplicates = true;
   }
@@ -213,10 +217,12 @@ export async function insertMeasurementColumns(
 }
 
 const UNIQUE_VIOLATION = '23505';
+const MEASUREMENT_COLUMNS = 'patient_id, concept, value, unit, effective_start, effective_end, source, record_id, original_value, original_unit';
+const COPY_MEASUREMENTS = `COPY measurement (${MEASUREMENT_COLUMNS}) FROM STDIN`;
 // unnest in the select list (the arrays have the same length, so they are read in lockstep): as
 // a FROM item the multi-array unnest first copies every row into a tuplestore, about 8 % of
 // PostgreSQL's work per row in bench/ingest.
-const INSERT_MEASUREMENTS = `INSERT INTO measurement (patient_id, concept, value, unit, effective_start, effective_end, source, record_id, original_value, original_unit)
+const INSERT_MEASUREMENTS = `INSERT INTO measurement (${MEASUREMENT_COLUMNS})
   SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::float8[]), unnest($4::text[]), unnest($5::timestamptz[]),
          unnest($6::timestamptz[]), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::text[])`;
 
@@ -301,6 +307,67 @@ function measurementColumns(rows: readonly SourceMeasurement[], start: number, e
   return [patient.elements, concept.elements, value, unit.elements, startTime, endTime, source.elements, recordId, originalValue.elements, originalUnit.elements].map(
     (elements) => `{${elements.join(',')}}`,
   );
+}
+
+/**
+ * Rows [start, end) as the data of COPY_MEASUREMENTS, UTF-8 in COPY's text format: the same texts
+ * as the array elements of measurementColumns (the server reads numbers and times with the same
+ * input functions either way), in the same order. Each row is one string written into a growing
+ * buffer (joining the 50,000 row strings instead cost almost three times as much: the join
+ * flattens every row's rope), and a column's text is escaped again only when it differs from the
+ * previous row's.
+ */
+function measurementCopyData(rows: readonly SourceMeasurement[], start: number, end: number): Uint8Array {
+  let data = Buffer.allocUnsafe((end - start) * 160);
+  let length = 0;
+  const patient = new RepeatEscaper();
+  const concept = new RepeatEscaper();
+  const unit = new RepeatEscaper();
+  const source = new RepeatEscaper();
+  const originalValue = new RepeatEscaper();
+  const originalUnit = new RepeatEscaper();
+  for (let i = start; i < end; i++) {
+    const m = rows[i]!;
+    const endTime = m.endTime === undefined ? COPY_NULL : copyField(m.endTime);
+    const line =
+      `${patient.field(m.patientId)}\t${concept.field(m.concept)}\t${copyFloat(m.value)}\t${unit.field(m.unit)}\t${copyField(m.time)}\t${endTime}\t` +
+      `${source.field(m.provenance.source)}\t${copyField(m.provenance.recordId)}\t${originalValue.field(String(m.reported?.value ?? m.value))}\t${originalUnit.field(m.reported?.unit ?? m.unit)}\n`;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (length + line.length * 3 > data.length) {
+      const grown = Buffer.allocUnsafe(Math.max(data.length * 2, length + line.length * 3));
+      data.copy(grown, 0, 0, length);
+      data = grown;
+    }
+    length += data.write(line, length);
+  }
+  return data.subarray(0, length);
+}
+
+const COPY_NULL = '\\N';
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A text as one field of COPY's text format: backslash, newline, carriage return and tab escaped (any text, a literal \\N included, stays text). */
+export function copyField(text: string): string {
+  return COPY_SPECIAL.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+
+/** A float8 field: JavaScript's shortest round-trip form, NaN and infinities by name (as floatElement, unquoted). */
+function copyFloat(value: number): string {
+  return Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** Escaped COPY fields of one column, escaping a text again only when it differs from the previous one. */
+class RepeatEscaper {
+  #text: string | undefined;
+  #escaped = '';
+  field(text: string): string {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#escaped = copyField(text);
+    }
+    return this.#escaped;
+  }
 }
 
 /** Quoted array elements of one column, quoting a text again only when it differs from the previous one. */

@@ -1,6 +1,8 @@
 /** PostgreSQL server backend (node-postgres pool), selected by DATABASE_URL. */
 import os from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { redactUrl } from '../config.ts';
 import { type Database, type QueryResult, type Queryable, toDatabaseError } from './db.ts';
 
@@ -35,7 +37,41 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
         throw toDatabaseError(error);
       }
     },
+    async copyFrom(sql: string, data: Uint8Array): Promise<number> {
+      if (!(client instanceof pg.Pool)) return copyFromStdin(client, sql, data);
+      const connection = await client.connect();
+      try {
+        return await copyFromStdin(connection, sql, data);
+      } finally {
+        connection.release();
+      }
+    },
   };
+}
+
+/** COPY data is written in pieces of at most this many bytes (each becomes one CopyData message). */
+const COPY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * COPY ... FROM STDIN through pg-copy-streams (node-postgres' companion for COPY): the data is
+ * written in 1 MiB pieces and the promise settles when the server has answered. When the
+ * server refuses a row it reports the error and drops the rest of the data; the connection is
+ * then ready for the next statement (ROLLBACK TO SAVEPOINT, say).
+ */
+async function copyFromStdin(client: pg.ClientBase, sql: string, bytes: Uint8Array): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    await pipeline(
+      (function* () {
+        for (let offset = 0; offset < data.length; offset += COPY_CHUNK_BYTES) yield data.subarray(offset, offset + COPY_CHUNK_BYTES);
+      })(),
+      stream,
+    );
+  } catch (error) {
+    throw toDatabaseError(error);
+  }
+  return stream.rowCount;
 }
 
 /**

@@ -111,7 +111,7 @@ for (const { backend, skip } of await testBackends()) {
       await assert.rejects(insertMeasurements(t.db, rows), isForeignKeyViolation(/patient 'ABSENT', which does not exist \(nor do 1 other patients/));
     });
 
-    test('the import path (unnest INSERT in a savepoint) refuses the whole batch and the transaction rolls back', async () => {
+    test('the import path (COPY on the server, unnest INSERT on PGlite, in a savepoint) refuses the whole batch and the transaction rolls back', async () => {
       const before = await countMeasurements(t.db);
       const rows = [sourcePlatelets('bulk-1', 'P1'), sourcePlatelets('bulk-2', 'MISSING'), sourcePlatelets('bulk-3', 'P2')];
       await assert.rejects(

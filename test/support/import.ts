@@ -27,7 +27,8 @@ export function cliDatabase(backend: Backend): CliDatabase {
     return {
       backend,
       dir,
-      env: { IMMUNOGUIDE_DATA_DIR: dataDir },
+      // DATABASE_URL emptied: a CLI started with this env must not reach the PostgreSQL server of the outer environment.
+      env: { IMMUNOGUIDE_DATA_DIR: dataDir, DATABASE_URL: '', DATABASE_SCHEMA: '' },
       open: () => openPGlite({ dataDir }),
       dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
     };
