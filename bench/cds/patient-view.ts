@@ -93,9 +93,14 @@ const databaseUrl = databaseIndex === -1 ? undefined : process.argv[databaseInde
 const databaseSchema = databaseUrl === undefined ? undefined : `ig_bench_cds_${process.pid}`;
 const profileIndex = process.argv.indexOf('--profile');
 const profileArgs = profileIndex === -1 ? [] : ['--cpu-prof', '--cpu-prof-dir', process.argv[profileIndex + 1] ?? '.'];
-// --server-node-args "...": Node/V8 flags of the server process (e.g. "--max-semi-space-size=64").
+// The server runs with the Node flags `npm start` gives it (read from package.json "start"):
+// garbage collection on each thread's own time (--single-threaded-gc), which on this 2-core
+// machine took the paced p99 from 10.5-13.3 ms to 7.9-9.8 ms (5 runs each, BENCHMARKS.md).
+// --server-node-args "..." replaces them ("" for V8's defaults).
+const packageJson = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { scripts: { start: string } };
+const START_NODE_FLAGS = /^node((?: --[^\s]+)*) /.exec(packageJson.scripts.start)?.[1]?.trim().split(' ') ?? [];
 const nodeArgsIndex = process.argv.indexOf('--server-node-args');
-const serverNodeArgs = nodeArgsIndex === -1 ? [] : (process.argv[nodeArgsIndex + 1] ?? '').split(/\s+/).filter((a) => a !== '');
+const serverNodeArgs = nodeArgsIndex === -1 ? START_NODE_FLAGS : (process.argv[nodeArgsIndex + 1] ?? '').split(/\s+/).filter((a) => a !== '');
 const server = spawn(process.execPath, [...serverNodeArgs, ...profileArgs, '--import', 'tsx', path.join(import.meta.dirname, 'server.ts')], {
   env: {
     ...process.env,
@@ -123,12 +128,14 @@ interface ServerPauses {
   loop: { p99Ms: number; maxMs: number };
   /** The database writes of the call records (each answer waits for its own). */
   write: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Time inside the server per request (fastify onRequest to response sent). */
+  server: { p50Ms: number; p99Ms: number; maxMs: number };
 }
 async function serverStats(): Promise<{ cpuMs: number; batches: Record<string, number> } & ServerPauses> {
   const line = new Promise<string>((resolve) => serverLines.once('line', resolve));
   server.kill('SIGUSR2');
   const stats = JSON.parse(await line) as { cpuMicros: number; batches: Record<string, number> } & ServerPauses;
-  return { cpuMs: stats.cpuMicros / 1000, batches: stats.batches, gc: stats.gc, loop: stats.loop, write: stats.write };
+  return { cpuMs: stats.cpuMicros / 1000, batches: stats.batches, gc: stats.gc, loop: stats.loop, write: stats.write, server: stats.server };
 }
 console.error(`server at ${url} (pid ${server.pid}), data ${dataDir}`);
 
@@ -212,7 +219,7 @@ async function autocannonRun(name: string, options: { seconds: number; connectio
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     batches: after.batches,
-    pauses: { gc: after.gc, loop: after.loop, write: after.write },
+    pauses: { gc: after.gc, loop: after.loop, write: after.write, server: after.server },
   };
 }
 
@@ -272,7 +279,7 @@ async function pacedRun(name: string, options: { seconds: number; rate: number }
     timeouts: 0,
     non2xx,
     batches: after.batches,
-    pauses: { gc: after.gc, loop: after.loop, write: after.write },
+    pauses: { gc: after.gc, loop: after.loop, write: after.write, server: after.server },
   };
 }
 
@@ -302,14 +309,14 @@ const batchSummary = (b: Record<string, number>) => {
   return writes === 0 ? '-' : `${(calls / writes).toFixed(1)} (max ${Math.max(...Object.keys(b).map(Number))})`;
 };
 console.log(
-  `CDS Hooks patient-view with prefetch (${observations} Observations, ${(body.length / 1024).toFixed(1)} KiB body), database ${databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL'}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`,
+  `CDS Hooks patient-view with prefetch (${observations} Observations, ${(body.length / 1024).toFixed(1)} KiB body), database ${databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL'}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, server flags ${serverNodeArgs.join(' ') || '(none)'}`,
 );
-console.log('| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | autocannon p50 / p99 ms | errors | timeouts | non-2xx | server CPU ms/request | calls per record write | server GC pauses: n (total), max ms, > 5 ms | event-loop delay p99 / max ms | record write p50 / p99 / max ms |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| run | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | autocannon p50 / p99 ms | errors | timeouts | non-2xx | server CPU ms/request | calls per record write | server GC pauses: n (total), max ms, > 5 ms | event-loop delay p99 / max ms | record write p50 / p99 / max ms | in server p50 / p99 / max ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const own = r.autocannonP99 === undefined ? '' : `${r.autocannonP50} / ${r.autocannonP99}`;
   console.log(
-    `| ${r.name} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${own} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${batchSummary(r.batches)} | ${r.pauses.gc.count} (${r.pauses.gc.totalMs.toFixed(0)} ms), ${r.pauses.gc.maxMs.toFixed(1)}, ${r.pauses.gc.over5Ms} | ${r.pauses.loop.p99Ms.toFixed(1)} / ${r.pauses.loop.maxMs.toFixed(1)} | ${r.pauses.write.p50Ms.toFixed(1)} / ${r.pauses.write.p99Ms.toFixed(1)} / ${r.pauses.write.maxMs.toFixed(1)} |`,
+    `| ${r.name} | ${r.requests} | ${r.reqPerSec.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${own} | ${r.errors} | ${r.timeouts} | ${r.non2xx} | ${r.serverCpuMsPerRequest.toFixed(2)} | ${batchSummary(r.batches)} | ${r.pauses.gc.count} (${r.pauses.gc.totalMs.toFixed(0)} ms), ${r.pauses.gc.maxMs.toFixed(1)}, ${r.pauses.gc.over5Ms} | ${r.pauses.loop.p99Ms.toFixed(1)} / ${r.pauses.loop.maxMs.toFixed(1)} | ${r.pauses.write.p50Ms.toFixed(1)} / ${r.pauses.write.p99Ms.toFixed(1)} / ${r.pauses.write.maxMs.toFixed(1)} | ${r.pauses.server.p50Ms.toFixed(1)} / ${r.pauses.server.p99Ms.toFixed(1)} / ${r.pauses.server.maxMs.toFixed(1)} |`,
   );
 }
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
