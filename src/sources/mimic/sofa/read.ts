@@ -408,7 +408,7 @@ function rowsOfBytes(columns: Columns, wanted: ReadonlySet<number>, counts: { ro
     if (mine !== true) return mine === false;
     // Each scan goes on from the last field start the previous one found on this line.
     if (!fieldBounds(bytes, start, end, at, count, itemid, router === undefined ? 0 : Math.min(router.column, itemid))) return false;
-    const item = byteId(bytes, fieldStart(at, itemid), fieldEnd(at, itemid));
+    const item = idAt(bytes, at, itemid);
     if (item < 0) return false;
     if (!wanted.has(item)) {
       counts.rows++;
@@ -423,6 +423,19 @@ function rowsOfBytes(columns: Columns, wanted: ReadonlySet<number>, counts: { ro
 
 const columnsAt = (columns: Columns, names: readonly string[]): number[] => names.map((name) => columns.get(name) ?? -1);
 
+// Field i of a line bounded in `at`, read as fieldBounds left it (the readers below).
+/** An id; -1 when not plain digits. */
+const idAt = (bytes: Buffer, at: Int32Array, i: number): number => byteId(bytes, fieldStart(at, i), fieldEnd(at, i));
+/** An id or null when empty; -1 when not plain digits. */
+const optionalIdAt = (bytes: Buffer, at: Int32Array, i: number): number | null => (emptyField(at, i) ? null : idAt(bytes, at, i));
+/** A time (ms); null when not in the plain form. */
+const timeAt = (bytes: Buffer, at: Int32Array, i: number): number | null => byteTime(bytes, fieldStart(at, i), fieldEnd(at, i));
+/** A number, null when empty or the column is absent; undefined when not a finite number. */
+const numberAt = (bytes: Buffer, at: Int32Array, i: number): number | null | undefined => (i < 0 ? null : byteNumber(bytes, fieldStart(at, i), fieldEnd(at, i)));
+/** The text, null when empty; '' when `decode` is false (a non-empty text nobody reads). */
+const textAt = (bytes: Buffer, at: Int32Array, i: number, decode: boolean): string | null =>
+  emptyField(at, i) ? null : decode ? bytes.toString('utf8', fieldStart(at, i), fieldEnd(at, i)) : '';
+
 /**
  * chartevents: only the value text of the items whose text SOFA reads (CHART_TEXT_ITEMS) is
  * decoded; the other rows carry only their number.
@@ -430,15 +443,14 @@ const columnsAt = (columns: Columns, names: readonly string[]): number[] => name
 function chartOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
   const [subject, stay, charttime, storetime, value, valuenum] = columnsAt(columns, ['subject_id', 'stay_id', 'charttime', 'storetime', 'value', 'valuenum']) as [number, number, number, number, number, number];
   return (bytes, at, item) => {
-    const subjectId = byteId(bytes, fieldStart(at, subject), fieldEnd(at, subject));
-    const stayId = emptyField(at, stay) ? null : byteId(bytes, fieldStart(at, stay), fieldEnd(at, stay));
-    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
+    const subjectId = idAt(bytes, at, subject);
+    const stayId = optionalIdAt(bytes, at, stay);
+    const chartMs = timeAt(bytes, at, charttime);
     const noStoretime = emptyField(at, storetime);
-    const storeMs = noStoretime ? null : byteTime(bytes, fieldStart(at, storetime), fieldEnd(at, storetime));
-    const number = valuenum < 0 ? null : byteNumber(bytes, fieldStart(at, valuenum), fieldEnd(at, valuenum));
+    const storeMs = noStoretime ? null : timeAt(bytes, at, storetime);
+    const number = numberAt(bytes, at, valuenum);
     if (subjectId < 0 || stayId === -1 || chartMs === null || (!noStoretime && storeMs === null) || number === undefined) return false;
-    const text = emptyField(at, value) ? null : CHART_TEXT_ITEMS.has(item) ? bytes.toString('utf8', fieldStart(at, value), fieldEnd(at, value)) : '';
-    tables.addChart({ subjectId, stayId, charttime: chartMs, storetime: storeMs, itemid: item, value: text, valuenum: number });
+    tables.addChart({ subjectId, stayId, charttime: chartMs, storetime: storeMs, itemid: item, value: textAt(bytes, at, value, CHART_TEXT_ITEMS.has(item)), valuenum: number });
     return true;
   };
 }
@@ -447,14 +459,13 @@ function chartOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
 function labOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
   const [subject, hadm, specimen, charttime, value, valuenum] = columnsAt(columns, ['subject_id', 'hadm_id', 'specimen_id', 'charttime', 'value', 'valuenum']) as [number, number, number, number, number, number];
   return (bytes, at, item) => {
-    const subjectId = byteId(bytes, fieldStart(at, subject), fieldEnd(at, subject));
-    const hadmId = emptyField(at, hadm) ? null : byteId(bytes, fieldStart(at, hadm), fieldEnd(at, hadm));
-    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
-    const number = byteNumber(bytes, fieldStart(at, valuenum), fieldEnd(at, valuenum));
+    const subjectId = idAt(bytes, at, subject);
+    const hadmId = optionalIdAt(bytes, at, hadm);
+    const chartMs = timeAt(bytes, at, charttime);
+    const number = numberAt(bytes, at, valuenum);
     if (subjectId < 0 || hadmId === -1 || chartMs === null || number === undefined) return false;
-    const specimenId = emptyField(at, specimen) ? null : bytes.toString('utf8', fieldStart(at, specimen), fieldEnd(at, specimen));
-    const text = emptyField(at, value) ? null : LAB_TEXT_ITEMS.has(item) ? bytes.toString('utf8', fieldStart(at, value), fieldEnd(at, value)) : '';
-    tables.addLab({ subjectId, hadmId, specimenId, itemid: item, charttime: chartMs, value: text, valuenum: number });
+    const specimenId = textAt(bytes, at, specimen, true);
+    tables.addLab({ subjectId, hadmId, specimenId, itemid: item, charttime: chartMs, value: textAt(bytes, at, value, LAB_TEXT_ITEMS.has(item)), valuenum: number });
     return true;
   };
 }
@@ -463,9 +474,9 @@ function labOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
 function outputOfBytes(columns: Columns, tables: MimicSofaTables): KeepOfBytes {
   const [stay, charttime, value] = columnsAt(columns, ['stay_id', 'charttime', 'value']) as [number, number, number];
   return (bytes, at, item) => {
-    const stayId = emptyField(at, stay) ? null : byteId(bytes, fieldStart(at, stay), fieldEnd(at, stay));
-    const chartMs = byteTime(bytes, fieldStart(at, charttime), fieldEnd(at, charttime));
-    const volume = byteNumber(bytes, fieldStart(at, value), fieldEnd(at, value));
+    const stayId = optionalIdAt(bytes, at, stay);
+    const chartMs = timeAt(bytes, at, charttime);
+    const volume = numberAt(bytes, at, value);
     if (stayId === -1 || chartMs === null || volume === undefined) return false;
     tables.addOutput({ stayId, charttime: chartMs, itemid: item, value: volume });
     return true;
