@@ -6,10 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { constants, gunzipSync } from 'node:zlib';
 import { type ChunkFormat, type ImportFormat, MIMIC_TABLES, type MimicTable } from '../import-format.ts';
 import { MIMIC_COLUMNS } from '../mimic/parse.ts';
-import { isGzipFile } from './lines.ts';
+import { firstLine } from './lines.ts';
+
+// Kept importable from here, where it was first.
+export { firstLine };
 
 export type FileFormat = ChunkFormat | 'fhir-document';
 
@@ -136,30 +138,6 @@ function mimicTableFromHeader(header: string): MimicTable | undefined {
   const matches = MIMIC_TABLES.filter((table) => MIMIC_COLUMNS[table].every((c) => columns.has(c)));
   matches.sort((a, b) => MIMIC_COLUMNS[b].length - MIMIC_COLUMNS[a].length);
   return matches[0];
-}
-
-/** The first line of a (possibly gzipped) file, at most 64 KiB of it. */
-export function firstLine(file: string): string {
-  const fd = fs.openSync(file, 'r');
-  let raw: Buffer;
-  try {
-    raw = Buffer.alloc(64 * 1024);
-    raw = raw.subarray(0, fs.readSync(fd, raw, 0, raw.length, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-  const text = isGzipFile(file) ? gunzipPrefix(raw) : raw.toString('utf8');
-  const nl = text.indexOf('\n');
-  return (nl === -1 ? text : text.slice(0, nl)).replace(/^\uFEFF/, '').replace(/\r$/, '');
-}
-
-/** What the first bytes of a gzip stream decompress to (a truncated stream is expected here). */
-function gunzipPrefix(raw: Buffer): string {
-  try {
-    return gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
-  } catch {
-    return '';
-  }
 }
 
 function walk(dir: string): string[] {

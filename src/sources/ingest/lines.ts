@@ -8,7 +8,7 @@
  * what lets an interrupted import resume after the last committed chunk.
  */
 import fs from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 
 export interface LineChunk {
   /** Records with line endings removed (a CSV record spanning lines keeps its inner newlines). */
@@ -207,4 +207,28 @@ function quotesBalanced(text: string): boolean {
   let count = 0;
   for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) count++;
   return count % 2 === 0;
+}
+
+/** The first line of a (possibly gzipped) file, at most 64 KiB of it. */
+export function firstLine(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  let raw: Buffer;
+  try {
+    raw = Buffer.alloc(64 * 1024);
+    raw = raw.subarray(0, fs.readSync(fd, raw, 0, raw.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const text = isGzipFile(file) ? gunzipPrefix(raw) : raw.toString('utf8');
+  const nl = text.indexOf('\n');
+  return (nl === -1 ? text : text.slice(0, nl)).replace(/^\uFEFF/, '').replace(/\r$/, '');
+}
+
+/** What the first bytes of a gzip stream decompress to (a truncated stream is expected here). */
+function gunzipPrefix(raw: Buffer): string {
+  try {
+    return gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+  } catch {
+    return '';
+  }
 }

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTsWorker } from '../../ingest/ts-worker.ts';
+import { startBundledWorker } from '../../ingest/ts-worker.ts';
 import { type MimicSofaOptions, type MimicSofaStay, hourCsvLine, mimicCodeSofaStays } from './hourly.ts';
 import { type MimicReadIssue, type MimicReadOptions, type MimicReadResult, ORDER, type SofaTable, findSofaTables, readMimicSofaTables } from './read.ts';
 
@@ -113,7 +113,7 @@ async function scoreParallel(
   };
 
   const started = Array.from({ length: workers }, (_, index) =>
-    startTsWorker(new URL('./worker.ts', import.meta.url), {
+    startBundledWorker(new URL('./worker.ts', import.meta.url), {
       workerData: { dir, part: { index, count: workers }, scoring, format, maxIssues } satisfies PartWork,
     }),
   );

@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fixedDateTimeMs, fixedDateTimeMsOfBytes } from '../../../clinical/instant.ts';
 import { splitCsvRecord } from '../../csv-record.ts';
-import { firstLine } from '../../ingest/files.ts';
-import { isGzipFile, readLineChunks } from '../../ingest/lines.ts';
+import { firstLine, isGzipFile, readLineChunks } from '../../ingest/lines.ts';
 import { type LineBytes, readRange } from './range-reader.ts';
 import { CHART_ITEMS, CHART_TEXT_ITEMS, LAB_ITEMS, LAB_TEXT_ITEMS, MimicSofaTables, URINE_ITEMS, VASOPRESSOR_ITEMS } from './tables.ts';
 
