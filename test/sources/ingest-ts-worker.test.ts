@@ -69,6 +69,7 @@ test('entries using import.meta or npm packages (or missing) are not bundled; th
   assert.equal(meta.url, url('meta.ts').href);
 });
 
-test("the MIMIC-IV SOFA scorer's thread entry is bundled (its threads start without tsx)", () => {
+test("the threads of the MIMIC-IV SOFA scorer and of screen are bundled (they start without tsx)", () => {
   assert.notEqual(bundle(new URL('../../src/sources/mimic/sofa/worker.ts', import.meta.url)), null);
+  assert.notEqual(bundle(new URL('../../src/sources/ingest/screen-worker.ts', import.meta.url)), null);
 });

@@ -10,9 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Concept } from '../../clinical/types.ts';
 import { CONCEPT_UNITS, isAcceptedUnit } from '../../clinical/units.ts';
+// A static import (not a require relative to import.meta.url) so that a bundle of the modules can carry it.
+import builtIn from './dictionary.json' with { type: 'json' };
 
 export interface DictionaryCoding {
   /** A code system alias of `codeSystems` ("loinc") or a full URI. */
@@ -106,12 +107,11 @@ export interface ConceptDictionary {
   systemUri(system: string): string;
 }
 
-const require = createRequire(import.meta.url);
 const BUILT_IN_PATH = 'src/sources/concepts/dictionary.json';
 
 export function builtInDictionaryData(): ConceptDictionaryData {
   // A fresh copy each time: callers may merge into it.
-  return structuredClone(require('./dictionary.json') as ConceptDictionaryData);
+  return structuredClone(builtIn as unknown as ConceptDictionaryData);
 }
 
 /**

@@ -47,7 +47,7 @@ import { byteChunks, firstLineOf, recordsOfChunk } from './screen-chunks.ts';
 import type { Codes, PackedRows, PatientTransfer } from './screen-patient.ts';
 import { type StateLog, type SyncEntry, TrackedState, checkLog } from './screen-state.ts';
 import type { PatientStore } from './screen-store.ts';
-import { startTsWorker } from './ts-worker.ts';
+import { startBundledWorker } from './ts-worker.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Messages between the main thread and the workers
@@ -149,7 +149,7 @@ export class ScreenPool {
     this.#codes = codes;
     this.workers = [];
     for (let index = 0; index < count; index++) {
-      const thread = startTsWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: init });
+      const thread = startBundledWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: init });
       const worker: PoolWorker = { index, thread, busy: 0, codes: [], sync: new Map(), sentCodes: false };
       thread.on('message', (message: ToMain) => {
         worker.busy--;

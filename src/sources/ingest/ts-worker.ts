@@ -10,6 +10,7 @@
  * runs on) turns the entry and its modules into one script once per process, and the threads run
  * that script directly.
  */
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
@@ -25,8 +26,8 @@ const bundles = new Map<string, string | null>();
 
 /**
  * A worker thread running `entry` bundled into one CommonJS script, for entries whose modules
- * import nothing but Node's built-ins and each other and use no import.meta (module-relative
- * paths would point nowhere from a bundle). Anything else, or esbuild failing, starts the thread
+ * (npm packages included) use no import.meta, __dirname or __filename and import nothing outside
+ * the bundle but Node's built-ins (module-relative paths would point nowhere from a bundle). Anything else, or esbuild failing, starts the thread
  * through tsx as startTsWorker does: the same code runs either way. Source maps are inline, so a
  * stack trace of the thread can be mapped back to the .ts files (node --enable-source-maps).
  */
@@ -58,7 +59,10 @@ export function bundle(entry: URL): string | null {
     for (const input of Object.values(result.metafile.inputs)) {
       for (const imported of input.imports) if (imported.external && !imported.path.startsWith('node:')) return null;
     }
-    for (const path of Object.keys(result.metafile.inputs)) if (path.includes('node_modules/')) return null;
+    // npm packages are bundled too, unless they look for files next to themselves.
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.includes('node_modules/') && /\b__dirname\b|\b__filename\b|\brequire\.resolve\b/.test(fs.readFileSync(input, 'utf8'))) return null;
+    }
     return result.outputFiles[0]!.text;
   } catch {
     return null;
