@@ -11,66 +11,10 @@ import { describe, test } from 'node:test';
 import { defaultConceptDictionary } from '../../../src/sources/concepts/dictionary.ts';
 import { createParserState, finishParse, parseChunk } from '../../../src/sources/import-format.ts';
 import { type MimicSofaStay, mimicCodeSofa } from '../../../src/sources/mimic/sofa/hourly.ts';
-import { parseMimicTime } from '../../../src/sources/mimic/sofa/read.ts';
+import { chart, gas, lab, stay, t, urine, vaso } from './fixtures.ts';
 import { ITEM } from '../../../src/sources/mimic/sofa/tables.ts';
 import { MIMIC_HEADERS } from '../../../src/sources/synthetic/export-mimic.ts';
 import { MimicRows } from './mimic-rows.ts';
-
-const t = (text: string): number => {
-  const ms = parseMimicTime(`2150-01-${text}`);
-  if (ms === null) throw new Error(`bad time ${text}`);
-  return ms;
-};
-
-// The fixture builders of conventions.test.ts, over MimicRows.
-function stay(rows: MimicRows, subject: number, options: { firstHeartRate?: string; lastHeartRate?: string } = {}): number {
-  const stayId = subject * 1000;
-  rows.addIcuStay({ subjectId: subject, hadmId: subject * 100, stayId, intime: t('01 09:20:00'), outtime: t('03 12:00:00') });
-  for (const at of [options.firstHeartRate ?? '01 09:30:00', options.lastHeartRate ?? '03 11:45:00']) chart(rows, subject, ITEM.heartRate, at, null, 80);
-  return stayId;
-}
-
-function chart(rows: MimicRows, subject: number, itemid: number, at: string, value: string | null, valuenum: number | null, storetime?: string): void {
-  rows.addChart({
-    subjectId: subject,
-    stayId: subject * 1000,
-    charttime: t(at),
-    storetime: storetime === undefined ? null : t(storetime),
-    itemid,
-    value: value ?? (valuenum === null ? null : String(valuenum)),
-    valuenum,
-  });
-}
-
-let specimen = 0;
-function lab(rows: MimicRows, subject: number, itemid: number, at: string, valuenum: number | null, options: { hadm?: number | null; value?: string; specimenId?: string } = {}): void {
-  rows.addLab({
-    subjectId: subject,
-    hadmId: options.hadm === undefined ? subject * 100 : options.hadm,
-    specimenId: options.specimenId ?? `s${++specimen}`,
-    itemid,
-    charttime: t(at),
-    value: options.value ?? (valuenum === null ? null : String(valuenum)),
-    valuenum,
-  });
-}
-
-function gas(rows: MimicRows, subject: number, at: string, po2: number, fio2: number | null, type = 'ART.', hadm?: number | null, typeFirst = true): void {
-  const specimenId = `gas${++specimen}`;
-  if (typeFirst) lab(rows, subject, ITEM.bgSpecimen, at, null, { value: type, specimenId, hadm });
-  lab(rows, subject, ITEM.bgPo2, at, po2, { specimenId, hadm });
-  if (fio2 !== null) lab(rows, subject, ITEM.bgFio2, at, fio2, { specimenId, hadm });
-  // The type row may follow the pO2 row: the importer holds the pO2 until it is read.
-  if (!typeFirst) lab(rows, subject, ITEM.bgSpecimen, at, null, { value: type, specimenId, hadm });
-}
-
-function vaso(rows: MimicRows, subject: number, itemid: number, from: string, to: string, rate: number | null, rateuom = 'mcg/kg/min'): void {
-  rows.addInput({ stayId: subject * 1000, starttime: t(from), endtime: t(to), itemid, rate, rateuom, patientweight: 80 });
-}
-
-function urine(rows: MimicRows, subject: number, at: string, ml: number, itemid = 226559): void {
-  rows.addOutput({ stayId: subject * 1000, charttime: t(at), itemid, value: ml });
-}
 
 /** What an output row is, apart from the label of its stay. */
 const rowsOf = (stays: readonly MimicSofaStay[]) =>

@@ -12,63 +12,7 @@ import { describe, test } from 'node:test';
 import { type ComponentName, type MimicSofaHour, type MimicSofaStay, mimicCodeSofa } from '../../../src/sources/mimic/sofa/hourly.ts';
 import { ITEM, MimicSofaTables } from '../../../src/sources/mimic/sofa/tables.ts';
 import { parseMimicTime } from '../../../src/sources/mimic/sofa/read.ts';
-
-const t = (text: string): number => {
-  const ms = parseMimicTime(`2150-01-${text}`);
-  if (ms === null) throw new Error(`bad time ${text}`);
-  return ms;
-};
-
-/** A stay of subject `subject` (hadm subject*100) with heart rates from 01 09:30 to 03 11:45. */
-function stay(tables: MimicSofaTables, subject: number, options: { firstHeartRate?: string; lastHeartRate?: string } = {}): number {
-  const stayId = subject * 1000;
-  tables.addIcuStay({ subjectId: subject, hadmId: subject * 100, stayId, intime: t('01 09:20:00'), outtime: t('03 12:00:00') });
-  for (const at of [options.firstHeartRate ?? '01 09:30:00', options.lastHeartRate ?? '03 11:45:00']) {
-    chart(tables, subject, ITEM.heartRate, at, null, 80);
-  }
-  return stayId;
-}
-
-function chart(tables: MimicSofaTables, subject: number, itemid: number, at: string, value: string | null, valuenum: number | null, storetime?: string): void {
-  tables.addChart({
-    subjectId: subject,
-    stayId: subject * 1000,
-    charttime: t(at),
-    storetime: storetime === undefined ? null : t(storetime),
-    itemid,
-    value: value ?? (valuenum === null ? null : String(valuenum)),
-    valuenum,
-  });
-}
-
-let specimen = 0;
-function lab(tables: MimicSofaTables, subject: number, itemid: number, at: string, valuenum: number | null, options: { hadm?: number | null; value?: string; specimenId?: string } = {}): void {
-  tables.addLab({
-    subjectId: subject,
-    hadmId: options.hadm === undefined ? subject * 100 : options.hadm,
-    specimenId: options.specimenId ?? `s${++specimen}`,
-    itemid,
-    charttime: t(at),
-    value: options.value ?? (valuenum === null ? null : String(valuenum)),
-    valuenum,
-  });
-}
-
-/** An arterial (or other) blood gas: one specimen with its type, pO2 and optionally FiO2. */
-function gas(tables: MimicSofaTables, subject: number, at: string, po2: number, fio2: number | null, type = 'ART.', hadm?: number | null): void {
-  const specimenId = `gas${++specimen}`;
-  lab(tables, subject, ITEM.bgSpecimen, at, null, { value: type, specimenId, hadm });
-  lab(tables, subject, ITEM.bgPo2, at, po2, { specimenId, hadm });
-  if (fio2 !== null) lab(tables, subject, ITEM.bgFio2, at, fio2, { specimenId, hadm });
-}
-
-function vaso(tables: MimicSofaTables, subject: number, itemid: number, from: string, to: string, rate: number | null, rateuom = 'mcg/kg/min'): void {
-  tables.addInput({ stayId: subject * 1000, starttime: t(from), endtime: t(to), itemid, rate, rateuom, patientweight: 80 });
-}
-
-function urine(tables: MimicSofaTables, subject: number, at: string, ml: number, itemid = 226559): void {
-  tables.addOutput({ stayId: subject * 1000, charttime: t(at), itemid, value: ml });
-}
+import { chart, gas, lab, stay, t, urine, vaso } from './fixtures.ts';
 
 function score(tables: MimicSofaTables, stayId: number): MimicSofaStay {
   const found = mimicCodeSofa(tables, { stayIds: new Set([stayId]) })[0];
