@@ -61,6 +61,14 @@ import { MimicDirectoryError } from '../../sources/mimic/sofa/read.ts';
 import { CommandFailure, type CommandContext, EXIT_FAILURE, UsageError } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
+/** Hourly rows into FILE as mimic-code's CSV: the header, then one line per hour, stay after stay. */
+function writeHourlyCsv(out: string, stays: readonly MimicSofaStay[], line: (hour: MimicSofaHour) => string): void {
+  const sink = fileSink(out);
+  sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
+  for (const stay of stays) if (stay.hours.length > 0) sink.write(`${stay.hours.map(line).join('\n')}\n`);
+  sink.close();
+}
+
 /** An hour of the JSON document (`--hourly --json` without `--out`): times ISO 8601, the stay given once per stay. */
 const jsonHour = (h: MimicSofaHour) => ({ ...h, stayId: undefined, starttime: naiveIso(h.starttime), endtime: naiveIso(h.endtime) });
 
@@ -200,12 +208,7 @@ async function mimicSofa(ctx: CommandContext, dir: string, options: SofaOptions)
     read = scored.read;
     const stays = scored.stays;
     const rows = stays.reduce((n, s) => n + s.hours.length, 0);
-    if (options.out !== undefined) {
-      const sink = fileSink(options.out);
-      sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
-      for (const stay of stays) if (stay.hours.length > 0) sink.write(`${stay.hours.map(hourCsvLine).join('\n')}\n`);
-      sink.close();
-    }
+    if (options.out !== undefined) writeHourlyCsv(options.out, stays, hourCsvLine);
     const document = {
       preset,
       thresholds,
@@ -345,12 +348,7 @@ async function canonicalMimicSofa(ctx: CommandContext, input: string, format: 'c
   } else {
     const stays = mimicCodeSofa(built.tables, scoring);
     const rows = stays.reduce((n, s) => n + s.hours.length, 0);
-    if (options.out !== undefined) {
-      const sink = fileSink(options.out);
-      sink.write(`${MIMIC_SOFA_COLUMNS.join(',')}\n`);
-      for (const stay of stays) if (stay.hours.length > 0) sink.write(`${stay.hours.map((h) => labelledHourCsvLine(h, built.stayLabel(stay.stayId))).join('\n')}\n`);
-      sink.close();
-    }
+    if (options.out !== undefined) writeHourlyCsv(options.out, stays, (h) => labelledHourCsvLine(h, built.stayLabel(h.stayId)));
     const document = {
       preset,
       thresholds,
