@@ -501,13 +501,11 @@ export function normalize(
   options: NormalizeOptions = {},
 ): Result<NormalizedValue, UnitError> {
   const spec = CONCEPT_UNITS[concept];
-  const fail = (kind: UnitErrorKind, reason: string): Result<never, UnitError> =>
-    err({ kind, concept, value, unit, message: `${describeReported(spec, value, unit)}: ${reason}` });
-
-  if (!Number.isFinite(value)) return fail('implausible', 'the value is not a finite number');
+  // (A function declared here instead of a closure: normalize runs once per imported value.)
+  if (!Number.isFinite(value)) return reportedError(spec, concept, value, unit, 'implausible', 'the value is not a finite number');
   let code = resolveUnitCode(spec, unit);
   const refusal = spec.refusedUnits?.[code];
-  if (refusal !== undefined) return fail('refused', refusal);
+  if (refusal !== undefined) return reportedError(spec, concept, value, unit, 'refused', refusal);
 
   let interpretation: string | undefined;
   const unitless = unit.trim() === '' || unit.trim() === '1';
@@ -517,7 +515,7 @@ export function normalize(
   }
 
   const converted = toCanonical(spec, value, code, options);
-  if (!converted.ok) return fail(converted.error.kind, converted.error.reason);
+  if (!converted.ok) return reportedError(spec, concept, value, unit, converted.error.kind, converted.error.reason);
   const canonicalValue = converted.value;
 
   const implausible = implausibility(spec, canonicalValue);
@@ -537,6 +535,10 @@ export function normalize(
     reported: { value, unit },
     ...(interpretation === undefined ? {} : { interpretation }),
   });
+}
+
+function reportedError(spec: ConceptUnitSpec, concept: Concept, value: number, unit: string, kind: UnitErrorKind, reason: string): Result<never, UnitError> {
+  return err({ kind, concept, value, unit, message: `${describeReported(spec, value, unit)}: ${reason}` });
 }
 
 /**
@@ -590,8 +592,31 @@ interface ConversionFailure {
  */
 const TOKEN_ALIASES: Readonly<Record<string, string>> = { mcg: 'ug', hr: 'h', mmHg: 'mm[Hg]' };
 
+/**
+ * Unit strings already resolved, per concept (bounded): an import repeats a handful of unit
+ * spellings millions of times, and resolving one cost about as much as the rest of parsing a CSV
+ * line.
+ */
+const resolvedCodes = new WeakMap<ConceptUnitSpec, Map<string, string>>();
+const MAX_RESOLVED_PER_CONCEPT = 1000;
+
 /** The UCUM code meant by a reported unit string: trimmed, micro sign, aliases. */
 function resolveUnitCode(spec: ConceptUnitSpec, unit: string): string {
+  let known = resolvedCodes.get(spec);
+  if (known === undefined) {
+    known = new Map();
+    resolvedCodes.set(spec, known);
+  }
+  let code = known.get(unit);
+  if (code === undefined) {
+    code = resolveUnitCodeOnce(spec, unit);
+    if (known.size >= MAX_RESOLVED_PER_CONCEPT) known.clear();
+    known.set(unit, code);
+  }
+  return code;
+}
+
+function resolveUnitCodeOnce(spec: ConceptUnitSpec, unit: string): string {
   const trimmed = unit.trim().replace(/[\u00b5\u03bc]/g, 'u');
   const alias = spec.aliases?.[trimmed];
   if (alias !== undefined) return alias;

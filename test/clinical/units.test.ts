@@ -333,3 +333,21 @@ describe('properties', () => {
     });
   }
 });
+
+describe('resolved unit spellings are remembered per concept (bounded)', () => {
+  test('a spelling resolves the same way before and after the memory is refilled past its bound', () => {
+    const first = value(normalize('bilirubin', 17.1, ' umol/L '));
+    const mcgFirst = value(normalize('norepinephrine', 0.1, 'mcg/kg/min'));
+    // More distinct spellings than the memory holds (each rejected: unknown units), for both concepts.
+    for (let i = 0; i < 1500; i++) {
+      assert.equal(error(normalize('bilirubin', 1, `x${i}/L`)).kind, 'unknown-unit');
+      assert.equal(error(normalize('norepinephrine', 0.1, `y${i}/kg/min`)).kind, 'unknown-unit');
+    }
+    assert.deepEqual(value(normalize('bilirubin', 17.1, ' umol/L ')), first);
+    assert.equal(first.value, 1);
+    assert.deepEqual(value(normalize('norepinephrine', 0.1, 'mcg/kg/min')), mcgFirst);
+    // The same spelling means different things for different concepts' aliases: kept apart.
+    assert.equal(value(normalize('fio2', 40, '')).value, 0.4);
+    assert.equal(error(normalize('platelets', 40, '')).kind, 'unknown-unit');
+  });
+});
