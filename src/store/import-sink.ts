@@ -17,6 +17,15 @@
  * measurement, the one on the provenance key above all (record ids are content hashes, so each
  * row lands at a random place of it; see migration 0008); see bench/ingest.ts, which also times
  * the server alone.
+ *
+ * On the PostgreSQL server two batches are written at once, each in its own transaction on its
+ * own connection (one server process per core, where one alone was the import's ceiling: the
+ * server's work per row is mostly index maintenance, which a second process doubles). Commits
+ * stay in batch order, so a file's checkpoint never passes a batch that is not stored: a batch
+ * writes its checkpoint and commits only once the batch before it has committed, and rolls back
+ * if that one failed. The two never wait for each other inside the database, so they cannot
+ * deadlock: a batch whose record ids, or whose new patients, the batch still in flight also has
+ * waits for that batch's commit before inserting its measurements (see #storeInLane).
  */
 import type { ImportIssue, PatientRecord, SourceMeasurement } from '../sources/import-format.ts';
 import { DEFAULT_IMPORT_SITE, type ImportBatch, type ImportSink, type SinkCheckpoint, type SinkWriteResult } from '../sources/ingest/run.ts';
@@ -25,7 +34,34 @@ import { type Database, DatabaseError, type Queryable } from './db.ts';
 /** Rows per INSERT statement (bounded statement size; a batch may be split). */
 const ROWS_PER_STATEMENT = 50_000;
 
+/** One write of the sink in lane mode, as the next write sees it. */
+interface LaneWrite {
+  /** True once committed, false if it failed (never rejects). */
+  readonly outcome: Promise<boolean>;
+  settled: boolean;
+  /** Record ids of its measurements (any overlap with the next batch serialises the two). */
+  readonly recordIds: ReadonlySet<string>;
+  /** Patients it inserted or moved (visible to other transactions only once it commits). */
+  readonly patients: Set<string>;
+  /** The write before it, until this one settles. */
+  predecessor: LaneWrite | undefined;
+}
+
+/** Thrown by a write whose predecessor failed: it must not commit (the import stops with the predecessor's error). */
+class PredecessorFailed extends Error {
+  override name = 'PredecessorFailed';
+}
+
+export interface StoreImportSinkOptions {
+  /**
+   * Batches written at once (default: 2 on the PostgreSQL server, 1 on PGlite, whose single
+   * connection runs one transaction at a time).
+   */
+  writesInFlight?: number;
+}
+
 export class StoreImportSink implements ImportSink {
+  readonly writesInFlight: number;
   readonly #db: Database;
   /** Patient id -> site, for patients known to exist (bounded: cleared when large). */
   readonly #known = new Map<string, string>();
@@ -35,9 +71,14 @@ export class StoreImportSink implements ImportSink {
   readonly #conflicts = new Map<string, string>();
   readonly #sites = new Set<string>();
   #expectDuplicates = false;
+  /** Lane mode: the latest write. */
+  #last: LaneWrite | undefined;
+  /** Lane mode: settles when the latest write has made its patients exist (in its transaction). */
+  #patientsTurn: Promise<void> = Promise.resolve();
 
-  constructor(db: Database) {
+  constructor(db: Database, options: StoreImportSinkOptions = {}) {
     this.#db = db;
+    this.writesInFlight = Math.max(1, Math.min(2, options.writesInFlight ?? (db.backend === 'postgres' ? 2 : 1)));
   }
 
   async checkpoint(fileKey: string): Promise<SinkCheckpoint | undefined> {
@@ -50,14 +91,84 @@ export class StoreImportSink implements ImportSink {
   }
 
   async write(batch: ImportBatch): Promise<SinkWriteResult> {
-    return this.#db.transaction(async (tx) => {
-      const issues = await this.#ensurePatients(tx, batch);
-      const accepted = this.#conflicts.size === 0 ? batch.measurements : batch.measurements.filter((m) => !this.#conflicts.has(m.patientId));
-      // New data (a first import) goes in with a plain INSERT; once a batch met rows already
-      // stored (a re-import), the next ones go straight to ON CONFLICT DO NOTHING.
-      const { inserted, duplicates } = await insertMeasurementColumns(tx, accepted, this.#expectDuplicates ? 'skip-stored' : 'try-plain');
-      this.#expectDuplicates = duplicates;
-      await tx.query(
+    if (this.writesInFlight === 1) {
+      return this.#db.transaction(async (tx) => {
+        const issues = await this.#ensurePatients(tx, batch, undefined);
+        const { accepted, inserted } = await this.#insertMeasurements(tx, batch);
+        await this.#advanceCheckpoint(tx, batch, inserted);
+        return { inserted, dropped: batch.measurements.length - accepted.length, issues };
+      });
+    }
+    return this.#storeInLane(batch);
+  }
+
+  /**
+   * A write alongside the one before it (`previous`, still in flight or not). In its
+   * transaction: its patients (after `previous` made its own, so that stubs and site moves are
+   * decided in batch order), then its measurements (after `previous` committed, when they name
+   * a patient `previous` created or share a record id with it: the database would otherwise
+   * make this transaction wait for that one, which waits here for nothing but could not tell),
+   * then, once `previous` committed, its checkpoint.
+   */
+  async #storeInLane(batch: ImportBatch): Promise<SinkWriteResult> {
+    const previous = this.#last;
+    const beforePrevious = previous?.predecessor;
+    let settle!: (committed: boolean) => void;
+    const write: LaneWrite = {
+      outcome: new Promise<boolean>((resolve) => (settle = resolve)),
+      settled: false,
+      recordIds: new Set(batch.measurements.map((m) => m.provenance.recordId)),
+      patients: new Set(),
+      predecessor: previous,
+    };
+    this.#last = write;
+    const patientsTurn = this.#patientsTurn;
+    let patientsDone!: () => void;
+    this.#patientsTurn = new Promise<void>((resolve) => (patientsDone = resolve));
+    const awaitPrevious = async (): Promise<void> => {
+      if (previous !== undefined && !(await previous.outcome)) throw new PredecessorFailed('the batch before this one was not stored');
+    };
+    try {
+      // At most two transactions at once: the one before `previous` must be done.
+      if (beforePrevious !== undefined) await beforePrevious.outcome;
+      const result = await this.#db.transaction(async (tx) => {
+        let issues: ImportIssue[];
+        try {
+          await patientsTurn;
+          issues = await this.#ensurePatients(tx, batch, write.patients);
+        } finally {
+          patientsDone();
+        }
+        if (previous !== undefined && !previous.settled && dependsOn(batch, write, previous)) await awaitPrevious();
+        const { accepted, inserted } = await this.#insertMeasurements(tx, batch);
+        await awaitPrevious();
+        await this.#advanceCheckpoint(tx, batch, inserted);
+        return { inserted, dropped: batch.measurements.length - accepted.length, issues };
+      });
+      settle(true);
+      return result;
+    } catch (error) {
+      settle(false);
+      if (error instanceof PredecessorFailed && previous !== undefined) await previous.outcome;
+      throw error;
+    } finally {
+      patientsDone();
+      write.settled = true;
+      write.predecessor = undefined;
+    }
+  }
+
+  async #insertMeasurements(tx: Queryable, batch: ImportBatch): Promise<{ accepted: readonly SourceMeasurement[]; inserted: number }> {
+    const accepted = this.#conflicts.size === 0 ? batch.measurements : batch.measurements.filter((m) => !this.#conflicts.has(m.patientId));
+    // New data (a first import) goes in with a plain INSERT; once a batch met rows already
+    // stored (a re-import), the next ones go straight to ON CONFLICT DO NOTHING.
+    const { inserted, duplicates } = await insertMeasurementColumns(tx, accepted, this.#expectDuplicates ? 'skip-stored' : 'try-plain');
+    this.#expectDuplicates = duplicates;
+    return { accepted, inserted };
+  }
+
+  async #advanceCheckpoint(tx: Queryable, batch: ImportBatch, inserted: number): Promise<void> {
+    await tx.query(
         `INSERT INTO import_checkpoint (file_key, path, line_number, records, measurements, complete)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (file_key) DO UPDATE SET
@@ -69,8 +180,6 @@ export class StoreImportSink implements ImportSink {
            updated_at = now()`,
         [batch.fileKey, batch.file, batch.throughLine, batch.records, inserted, batch.complete],
       );
-      return { inserted, dropped: batch.measurements.length - accepted.length, issues };
-    });
   }
 
   /**
@@ -79,7 +188,7 @@ export class StoreImportSink implements ImportSink {
    * A record naming another site than the stored one is a conflict (two hospitals using the
    * same id is not something to merge silently).
    */
-  async #ensurePatients(tx: Queryable, batch: ImportBatch): Promise<ImportIssue[]> {
+  async #ensurePatients(tx: Queryable, batch: ImportBatch, created: Set<string> | undefined): Promise<ImportIssue[]> {
     const issues: ImportIssue[] = [];
     const records = new Map<string, PatientRecord>();
     for (const record of batch.patients) records.set(record.id, { ...records.get(record.id), ...record });
@@ -109,6 +218,7 @@ export class StoreImportSink implements ImportSink {
           // into the holding site "default"): move it to the site its record names.
           await this.#ensureSites(tx, [record.siteId]);
           await tx.query('UPDATE patient SET site_id = $2 WHERE id = $1', [id, record.siteId]);
+          created?.add(id);
           this.#known.set(id, record.siteId);
           this.#stubs.delete(id);
         } else {
@@ -142,6 +252,7 @@ export class StoreImportSink implements ImportSink {
         ],
       );
       for (const p of toInsert) {
+        created?.add(p.id);
         this.#remember(p.id, p.site);
         if (p.record?.siteId === undefined) this.#stubs.add(p.id);
       }
@@ -167,6 +278,21 @@ export class StoreImportSink implements ImportSink {
   #remember(id: string, site: string): void {
     this.#known.set(id, site);
   }
+}
+
+/**
+ * Whether `batch` (of `write`) must wait for `previous` to commit before inserting its
+ * measurements: they name a patient `previous` created or moved, or share a record id with it
+ * (the same line twice in a file, say). Record ids alone are compared (a shared id with another
+ * concept only costs the overlap).
+ */
+function dependsOn(batch: ImportBatch, write: LaneWrite, previous: LaneWrite): boolean {
+  if (previous.patients.size > 0) {
+    for (const m of batch.measurements) if (previous.patients.has(m.patientId)) return true;
+  }
+  const [smaller, larger] = write.recordIds.size <= previous.recordIds.size ? [write.recordIds, previous.recordIds] : [previous.recordIds, write.recordIds];
+  for (const id of smaller) if (larger.has(id)) return true;
+  return false;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * runImport hands batches to the sink one at a time, in file order, while it parses the next
- * batch: at most one write in flight, checkpoints (throughLine) never going back, and a
- * failed write stops the import before any later batch is written.
+ * runImport hands batches to the sink in file order while it parses the next batch: one write
+ * in flight (or as many as the sink's writesInFlight), checkpoints (throughLine) never going
+ * back, and a failed write stops the import before any later batch is written (with two in
+ * flight, the one already handed over is the last).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,22 +16,25 @@ const ROWS = 12_000;
 const BATCH = 1000;
 
 /** A sink whose writes take `delayMs` each; it records what overlapped what. */
-function slowSink(delayMs: number, failAt?: number) {
+function slowSink(delayMs: number, failAt?: number, writesInFlight?: number) {
   const writes: ImportBatch[] = [];
   let started = 0;
   let pending = 0;
   let maxPending = 0;
   let writing = false;
+  const calls: ImportBatch[] = [];
   const sink: ImportSink = {
+    ...(writesInFlight === undefined ? {} : { writesInFlight }),
     checkpoint: async () => undefined,
     async write(batch) {
+      calls.push(batch);
       started++;
       pending++;
       maxPending = Math.max(maxPending, pending);
       writing = true;
       try {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
-        if (writes.length === failAt) throw new Error(`write ${failAt} failed`);
+        if (calls.indexOf(batch) === failAt) throw new Error(`write ${failAt} failed`);
         writes.push(batch);
         return { inserted: batch.measurements.length, dropped: 0, issues: [] };
       } finally {
@@ -39,7 +43,7 @@ function slowSink(delayMs: number, failAt?: number) {
       }
     },
   };
-  return { sink, writes, started: () => started, maxPending: () => maxPending, writing: () => writing };
+  return { sink, writes, calls, started: () => started, maxPending: () => maxPending, writing: () => writing };
 }
 
 describe('runImport writes', () => {
@@ -87,11 +91,49 @@ describe('runImport writes', () => {
     const { sink, writes, started } = slowSink(5, 3);
     await assert.rejects(runImport([file], { dictionary: defaultConceptDictionary(), sink, batchMeasurements: BATCH, chunkRecords: 250 }), /write 3 failed/);
     assert.equal(started(), 4, 'nothing is written after the failed write');
-    // The first batch (lines 2-1250, a chunk past the batch size) is written in two slices, the
-    // first without advancing the checkpoint.
+    // Batches end at the first chunk past the batch size (lines 2-1250, 1251-2250, ...), each
+    // in one write.
     assert.deepEqual(
       writes.map((w) => w.throughLine),
-      [0, 1250, 2250],
+      [1250, 2250, 3250],
     );
+  });
+
+  test('a batch of more than twice the batch size is written in slices; only the last advances the checkpoint', async () => {
+    const { sink, writes } = slowSink(0);
+    const summary = await runImport([file], { dictionary: defaultConceptDictionary(), sink, batchMeasurements: 400, chunkRecords: 1000 });
+    assert.equal(summary.inserted, ROWS);
+    // Chunks of 1000 lines: the first holds the header and 999 measurements (two slices of 500),
+    // the others 1000 (two of 500).
+    assert.deepEqual(
+      writes.slice(0, 4).map((w) => [w.throughLine, w.measurements.length, w.records]),
+      [
+        [0, 500, 0],
+        [1000, 499, 999],
+        [0, 500, 0],
+        [2000, 500, 1000],
+      ],
+    );
+    // The final flush at the end of the file holds what is left: line 12,001, alone in the last chunk.
+    assert.ok(writes.slice(0, -1).every((w) => w.measurements.length >= 400 && w.measurements.length < 800));
+    assert.deepEqual([writes.at(-1)!.throughLine, writes.at(-1)!.measurements.length, writes.at(-1)!.complete], [ROWS + 1, 1, true]);
+  });
+
+  test('a sink taking two writes at once gets two, called in file order, and the import still stops at a failed write', async () => {
+    const { sink, writes, calls, maxPending } = slowSink(30, undefined, 2);
+    const summary = await runImport([file], { dictionary: defaultConceptDictionary(), sink, batchMeasurements: BATCH, chunkRecords: 250 });
+    assert.equal(summary.inserted, ROWS);
+    assert.equal(maxPending(), 2);
+    const lines = calls.map((w) => w.throughLine);
+    assert.deepEqual(
+      lines,
+      [...lines].sort((a, b) => a - b),
+    );
+    assert.equal(writes.reduce((sum, w) => sum + w.measurements.length, 0), ROWS);
+    assert.equal(calls.at(-1)!.complete, true);
+
+    const failing = slowSink(5, 3, 2);
+    await assert.rejects(runImport([file], { dictionary: defaultConceptDictionary(), sink: failing.sink, batchMeasurements: BATCH, chunkRecords: 250 }), /write 3 failed/);
+    assert.ok(failing.started() <= 5, `at most the write after the failed one was handed over (${failing.started()} started)`);
   });
 });

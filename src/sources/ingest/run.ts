@@ -70,8 +70,14 @@ export interface SinkWriteResult {
 
 export interface ImportSink {
   checkpoint(fileKey: string): Promise<SinkCheckpoint | undefined>;
-  /** Stores the batch and advances the file's checkpoint, atomically. */
+  /**
+   * Stores the batch and advances the file's checkpoint, atomically. With `writesInFlight`
+   * above 1 the next write may be called before this one settled: the sink must then commit
+   * writes in call order, and not commit one whose predecessor failed.
+   */
   write(batch: ImportBatch): Promise<SinkWriteResult>;
+  /** Writes the pipeline may have in flight at once (default 1: each waits for the one before). */
+  readonly writesInFlight?: number;
 }
 
 export interface ImportProgress {
@@ -234,6 +240,7 @@ export async function runImport(paths: readonly string[], options: ImportOptions
       continue;
     }
     const batchSize = options.batchMeasurements ?? 20_000;
+    const writesInFlight = Math.max(1, options.sink?.writesInFlight ?? 1);
     const context: ParseContext = {
       firstLineNumber: 1,
       fileName: file.path,
@@ -252,37 +259,47 @@ export async function runImport(paths: readonly string[], options: ImportOptions
       throughLine: committedLine === Number.POSITIVE_INFINITY ? 0 : committedLine,
     };
     /**
-     * Hands the batch to the sink. One write is in flight while the next batch is parsed (the
-     * database works in its own process, so parsing and storing overlap); writes stay in order,
-     * each committing its own checkpoint. `drain` waits for the write in flight.
+     * Hands the batch to the sink. Writes are in flight while the next batch is parsed (the
+     * database works in its own processes, so parsing and storing overlap): as many as the sink
+     * takes at once (writesInFlight), settling in order, each committing its own checkpoint.
+     * `drain` waits for the oldest (down to `keep` in flight), throwing its error if it failed.
      */
-    let inFlight: Promise<void> | undefined;
-    const drain = async (): Promise<void> => {
-      const pending = inFlight;
-      inFlight = undefined;
-      if (pending !== undefined) await pending;
+    const inFlight: Array<Promise<void>> = [];
+    const drain = async (keep = 0): Promise<void> => {
+      while (inFlight.length > keep) await inFlight.shift();
     };
     const flush = async (complete: boolean): Promise<void> => {
       const { patients, measurements, records, throughLine } = batch;
       batch = { patients: [], measurements: [], records: 0, throughLine };
-      await drain();
+      await drain(writesInFlight - 1);
       const write = async (): Promise<void> => {
         let inserted = 0;
-        if (options.sink !== undefined && committedLine !== Number.POSITIVE_INFINITY) {
-          // A batch larger than the batch size (a whole JSON document) is committed in slices.
-          const slices = Math.max(1, Math.ceil(measurements.length / batchSize));
-          for (let slice = 0; slice < slices; slice++) {
+        const sink = options.sink;
+        if (sink !== undefined && committedLine !== Number.POSITIVE_INFINITY) {
+          // A batch of more than twice the batch size (a whole JSON document) is committed in
+          // slices of one to two batch sizes; only the last advances the checkpoint.
+          const slices = Math.max(1, Math.floor(measurements.length / batchSize));
+          const sliceSize = Math.ceil(measurements.length / slices);
+          const sliceOf = (slice: number): ImportBatch => {
             const last = slice === slices - 1;
-            const written = await options.sink.write({
+            return {
               fileKey,
               file: file.path,
               throughLine: last ? throughLine : committedLine,
               complete: complete && last,
               records: last ? records : 0,
               patients: slice === 0 ? patients : [],
-              measurements: slices === 1 ? measurements : measurements.slice(slice * batchSize, (slice + 1) * batchSize),
+              measurements: slices === 1 ? measurements : measurements.slice(slice * sliceSize, (slice + 1) * sliceSize),
               defaultSiteId: siteId,
-            });
+            };
+          };
+          // A sink taking several writes at once gets all slices now, in order (the next
+          // batch's writes come after them); otherwise each slice waits for the one before.
+          const concurrent = writesInFlight > 1;
+          const started = concurrent ? Array.from({ length: slices }, (_, slice) => sink.write(sliceOf(slice))) : [];
+          for (const written of started) written.catch(() => {});
+          for (let slice = 0; slice < slices; slice++) {
+            const written = await (concurrent ? started[slice]! : sink.write(sliceOf(slice)));
             inserted += written.inserted;
             for (const issue of written.issues) report(issue);
           }
@@ -291,9 +308,10 @@ export async function runImport(paths: readonly string[], options: ImportOptions
         summary.inserted += inserted;
         options.onMeasurements?.(measurements, patients);
       };
-      inFlight = write();
+      const pending = write();
       // Marked as handled now; drain() still throws a failed write's error.
-      inFlight.catch(() => {});
+      pending.catch(() => {});
+      inFlight.push(pending);
       if (complete) await drain();
     };
     const absorb = (result: ParseResult, throughLine: number): void => {
@@ -379,7 +397,7 @@ export async function runImport(paths: readonly string[], options: ImportOptions
       // reader hands over the chunks of one read buffer without giving it a turn, so without this
       // each statement of the write (BEGIN, SAVEPOINT, ...) could wait for several chunks to be
       // parsed, and the database with it.
-      if (inFlight !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (inFlight.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const chunkContext: ParseContext = {
         ...context,
         firstLineNumber: lineNumbers[0] ?? chunk.lastLineNumber,
