@@ -13,11 +13,18 @@
  */
 export const DECIMAL_DIGITS = 12;
 
+/** Integers below this in magnitude have at most DECIMAL_DIGITS digits. */
+const MAX_EXACT_INTEGER = 10 ** DECIMAL_DIGITS;
+
 /** `x` rounded to DECIMAL_DIGITS significant digits; non-finite values and 0 unchanged. */
 export function decimalRound(x: number): number {
   if (!Number.isFinite(x) || x === 0) return x;
+  // An integer of at most DECIMAL_DIGITS digits is its own rounding (most urine volumes, many
+  // conversions): spared the text round trip, the costly part.
+  if (Number.isInteger(x) && x < MAX_EXACT_INTEGER && x > -MAX_EXACT_INTEGER) return x;
   return Number(x.toPrecision(DECIMAL_DIGITS));
 }
+
 
 /**
  * A number as text, exactly as stored (shortest round-trip representation, never rounded for
