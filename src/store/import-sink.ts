@@ -47,6 +47,8 @@ interface LaneWrite {
   predecessor: LaneWrite | undefined;
 }
 
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** Thrown by a write whose predecessor failed: it must not commit (the import stops with the predecessor's error). */
 class PredecessorFailed extends Error {
   override name = 'PredecessorFailed';
@@ -58,11 +60,17 @@ export interface StoreImportSinkOptions {
    * connection runs one transaction at a time).
    */
   writesInFlight?: number;
+  /**
+   * With more than one write in flight, the longest a write waits for rows another transaction
+   * holds before it fails (default 300 s; see #storeInLane).
+   */
+  lockTimeoutMs?: number;
 }
 
 export class StoreImportSink implements ImportSink {
   readonly writesInFlight: number;
   readonly #db: Database;
+  readonly #lockTimeoutMs: number;
   /** Patient id -> site, for patients known to exist (bounded: cleared when large). */
   readonly #known = new Map<string, string>();
   /** Patients this sink created as stubs (may still move to the site a Patient record names). */
@@ -79,6 +87,7 @@ export class StoreImportSink implements ImportSink {
   constructor(db: Database, options: StoreImportSinkOptions = {}) {
     this.#db = db;
     this.writesInFlight = Math.max(1, Math.min(2, options.writesInFlight ?? (db.backend === 'postgres' ? 2 : 1)));
+    this.#lockTimeoutMs = Math.max(1, Math.round(options.lockTimeoutMs ?? 300_000));
   }
 
   async checkpoint(fileKey: string): Promise<SinkCheckpoint | undefined> {
@@ -132,6 +141,10 @@ export class StoreImportSink implements ImportSink {
       // At most two transactions at once: the one before `previous` must be done.
       if (beforePrevious !== undefined) await beforePrevious.outcome;
       const result = await this.#db.transaction(async (tx) => {
+        // A safety net: two imports of overlapping data in two processes could, in rare
+        // interleavings, wait on each other through this process's commit order, where
+        // PostgreSQL cannot see the cycle; a lock wait this long fails the import (which resumes).
+        await tx.exec(`SET LOCAL lock_timeout = ${this.#lockTimeoutMs}`);
         let issues: ImportIssue[];
         try {
           await patientsTurn;
@@ -150,6 +163,13 @@ export class StoreImportSink implements ImportSink {
     } catch (error) {
       settle(false);
       if (error instanceof PredecessorFailed && previous !== undefined) await previous.outcome;
+      if (error instanceof DatabaseError && error.code === LOCK_NOT_AVAILABLE) {
+        throw new DatabaseError(
+          `the import waited more than ${this.#lockTimeoutMs / 1000} s for rows another transaction holds (another import of the same data at the same time?); nothing of this batch was stored, and running the import again resumes after the last stored batch (${error.message})`,
+          error.code,
+          { cause: error },
+        );
+      }
       throw error;
     } finally {
       patientsDone();

@@ -176,3 +176,46 @@ for (const { backend, skip } of await testBackends()) {
     });
   });
 }
+
+for (const { backend, skip } of await testBackends()) {
+  if (backend !== 'postgres') continue;
+  describe('StoreImportSink with two writes in flight: a lock held elsewhere', { skip, timeout: 60_000 }, () => {
+    let t: TestDatabase;
+    before(async () => {
+      t = await openTestDatabase(backend);
+    });
+    after(async () => {
+      await t?.dispose();
+    });
+
+    test('a write waiting too long for rows another transaction holds fails with a clear error, nothing stored, the checkpoint unchanged', async () => {
+      const sink = new StoreImportSink(t.db, { writesInFlight: 2, lockTimeoutMs: 300 });
+      await sink.write(batch('held', 1, [measurement('H-1', 1, 'held')], ['H-1']));
+      const before = await countMeasurements(t.db);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const isHolding = new Promise<void>((resolve) => (holding = resolve));
+      // Another transaction (another import, say) inserts the same record and stays open.
+      const other = t.db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO measurement (patient_id, concept, value, unit, effective_start, source, record_id) VALUES ('H-1', 'platelets', 1, '10*3/uL', now(), 'held', 'held-2')`,
+        );
+        holding();
+        await held;
+        throw new Error('rolled back on purpose');
+      });
+      await isHolding;
+      await assert.rejects(sink.write(batch('held', 2, [measurement('H-1', 2, 'held')])), (error: unknown) => {
+        assert.ok(error instanceof DatabaseError);
+        assert.equal(error.code, '55P03');
+        assert.match(error.message, /waited more than 0.3 s for rows another transaction holds .* running the import again resumes/);
+        return true;
+      });
+      release();
+      await assert.rejects(other, /rolled back on purpose/);
+      assert.equal(await countMeasurements(t.db), before);
+      assert.equal(await checkpointLine(t, 'held'), 1);
+    });
+  });
+}
