@@ -163,5 +163,7 @@ describe('the screen measurement store', () => {
         assert.deepEqual(fs.readdirSync(tempDir), []);
       }
     }
+    // Threads replaced while assessing (here after every batch: any heap is over one byte).
+    assert.equal(await screen({ workers: 2, recycleWorkerHeapBytes: 1, chunkRecords: 500 }), reference, 'threads replaced after every batch');
   });
 });

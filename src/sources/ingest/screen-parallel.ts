@@ -107,7 +107,15 @@ export interface ParsedChunk {
   bytes?: ArrayBuffer;
 }
 
-export type ToMain = ParsedChunk | { type: 'assessed'; batch: number; results: PatientScreen[] };
+export type ToMain =
+  | ParsedChunk
+  | {
+      type: 'assessed';
+      batch: number;
+      results: PatientScreen[];
+      /** The worker's V8 heap (total_heap_size) after the batch, for recycling (ScreenPool.assess). */
+      heapBytes: number;
+    };
 
 // ---------------------------------------------------------------------------------------------
 // The pool
@@ -122,12 +130,23 @@ const IN_FLIGHT_PER_WORKER = 3;
 const CHUNK_BUFFER_STEP = 1024 * 1024;
 /** Patients per assessment message. */
 const ASSESS_BATCH = 8;
+/**
+ * A worker whose V8 heap has grown past this while assessing is replaced by a fresh one (once
+ * its batches in flight are answered). V8 lets a heap grow to several times what it holds
+ * live (here about 40 MB) before collecting, and keeps it: on a 2 GB extract each worker's heap
+ * had reached 130 MB by the end, and the process 500-570 MB. A fresh thread costs about 0.1 s.
+ */
+const RECYCLE_HEAP_BYTES = 96 * 1024 * 1024;
 
 interface PoolWorker {
   index: number;
   thread: Worker;
   /** Requests sent and not answered. */
   busy: number;
+  /** Gets no more work (its heap grew too large); replaced once its work is answered. */
+  draining: boolean;
+  /** Stopped on purpose (its exit is not a failure). */
+  retiring: boolean;
   /** This worker's code index -> the main thread's. */
   codes: number[];
   /** State changes it has not been sent yet, by family. */
@@ -137,39 +156,55 @@ interface PoolWorker {
 
 export class ScreenPool {
   readonly workers: PoolWorker[];
+  readonly #init: WorkerInit;
   readonly #codes: Codes;
+  /** Workers replaced so far (tests, benchmarks). */
+  recycled = 0;
   readonly #parsed = new Map<number, { resolve: (chunk: ParsedChunk) => void; reject: (error: Error) => void }>();
-  #onAssessed: ((worker: PoolWorker, batch: number, results: PatientScreen[]) => void) | undefined;
+  #onAssessed: ((worker: PoolWorker, batch: number, results: PatientScreen[], heapBytes: number) => void) | undefined;
   #failure: Error | undefined;
   #closing = false;
   /** Rejects the assessment in progress when a worker fails. */
   #failAssessment: ((error: Error) => void) | undefined;
 
   constructor(count: number, init: WorkerInit, codes: Codes) {
+    this.#init = init;
     this.#codes = codes;
     this.workers = [];
-    for (let index = 0; index < count; index++) {
-      const thread = startBundledWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: init });
-      const worker: PoolWorker = { index, thread, busy: 0, codes: [], sync: new Map(), sentCodes: false };
-      thread.on('message', (message: ToMain) => {
-        worker.busy--;
-        try {
-          this.#receive(worker, message);
-        } catch (error) {
-          this.#fail(error as Error);
-        }
-      });
-      thread.on('error', (error) => this.#fail(error));
-      thread.on('exit', (code) => {
-        if (!this.#closing) this.#fail(new Error(`a screen worker thread stopped (exit code ${code})`));
-      });
-      this.workers.push(worker);
-    }
+    for (let index = 0; index < count; index++) this.workers.push(this.#spawn(index));
+  }
+
+  #spawn(index: number): PoolWorker {
+    const thread = startBundledWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: this.#init });
+    const worker: PoolWorker = { index, thread, busy: 0, draining: false, retiring: false, codes: [], sync: new Map(), sentCodes: false };
+    thread.on('message', (message: ToMain) => {
+      worker.busy--;
+      try {
+        this.#receive(worker, message);
+      } catch (error) {
+        this.#fail(error as Error);
+      }
+    });
+    thread.on('error', (error) => this.#fail(error));
+    thread.on('exit', (code) => {
+      if (!this.#closing && !worker.retiring) this.#fail(new Error(`a screen worker thread stopped (exit code ${code})`));
+    });
+    return worker;
+  }
+
+  /** A fresh worker in place of `worker`, which must have no work outstanding (assessment only: the parser state is not carried over). */
+  #replace(worker: PoolWorker): PoolWorker {
+    worker.retiring = true;
+    void worker.thread.terminate();
+    const fresh = this.#spawn(worker.index);
+    this.workers[worker.index] = fresh;
+    this.recycled++;
+    return fresh;
   }
 
   #receive(worker: PoolWorker, message: ToMain): void {
     if (message.type === 'assessed') {
-      this.#onAssessed?.(worker, message.batch, message.results);
+      this.#onAssessed?.(worker, message.batch, message.results, message.heapBytes);
       return;
     }
     // Codes are translated as messages arrive: a worker's new strings come in sending order.
@@ -224,16 +259,25 @@ export class ScreenPool {
    * Assesses `ids` (in this order) on the workers; `emit` gets each result in that order.
    * `take` hands over a patient's measurements (and forgets them).
    */
-  async assess(ids: readonly string[], take: (id: string) => PatientTransfer, codes: readonly string[], emit: (result: PatientScreen) => void): Promise<void> {
+  async assess(
+    ids: readonly string[],
+    take: (id: string) => PatientTransfer,
+    codes: readonly string[],
+    emit: (result: PatientScreen) => void,
+    options: { recycleHeapBytes?: number } = {},
+  ): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
+    const recycleAt = options.recycleHeapBytes ?? RECYCLE_HEAP_BYTES;
     const batches = Math.ceil(ids.length / ASSESS_BATCH);
+    // The reading threads hold the parser states and the garbage of parsing: fresh ones assess.
+    if (batches > 0) for (const worker of [...this.workers]) if (worker.busy === 0) this.#replace(worker);
     const done = new Map<number, PatientScreen[]>();
     let sent = 0;
     let emitted = 0;
     await new Promise<void>((resolve, reject) => {
       this.#failAssessment = reject;
       const send = (worker: PoolWorker): void => {
-        if (sent >= batches) return;
+        if (sent >= batches || worker.draining) return;
         const batch = sent++;
         const patients: PatientTransfer[] = [];
         const buffers: ArrayBuffer[] = [];
@@ -247,7 +291,7 @@ export class ScreenPool {
         worker.busy++;
         worker.thread.postMessage(message, buffers);
       };
-      this.#onAssessed = (worker, batch, results) => {
+      this.#onAssessed = (worker, batch, results, heapBytes) => {
         done.set(batch, results);
         try {
           for (let next = done.get(emitted); next !== undefined; next = done.get(emitted)) {
@@ -255,7 +299,14 @@ export class ScreenPool {
             emitted++;
             for (const result of next) emit(result);
           }
-          send(worker);
+          // A worker whose heap grew too large gets no more work and, once its work is
+          // answered, makes way for a fresh one.
+          if (heapBytes > recycleAt) worker.draining = true;
+          if (!worker.draining) send(worker);
+          else if (worker.busy === 0 && !worker.retiring && sent < batches) {
+            const fresh = this.#replace(worker);
+            for (let round = 0; round < IN_FLIGHT_PER_WORKER - 1; round++) send(fresh);
+          }
           if (emitted === batches) resolve();
         } catch (error) {
           reject(error as Error);

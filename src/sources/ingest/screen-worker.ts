@@ -8,6 +8,7 @@
  * the state that logs what each chunk read and changed (screen-state.ts), for the main thread
  * to check against the exact state.
  */
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findImmuneRuleSet } from '../../clinical/immune/index.ts';
 import type { ImmuneRuleSet } from '../../clinical/immune/types.ts';
@@ -48,7 +49,7 @@ parentPort!.on('message', (message: ToWorker) => {
       states.clear();
     }
     const results = message.patients.map((patient) => screenPatient(new PatientColumns(patient), mainCodes, settings));
-    post({ type: 'assessed', batch: message.batch, results });
+    post({ type: 'assessed', batch: message.batch, results, heapBytes: v8.getHeapStatistics().total_heap_size });
     return;
   }
   let state: ParserState;

@@ -69,6 +69,11 @@ export interface ScreenOptions {
   memoryMeasurements?: number;
   /** Directory of that temporary file (default: the system's). */
   tempDir?: string;
+  /**
+   * With worker threads: a thread whose V8 heap grows past this many bytes while assessing is
+   * replaced by a fresh one (default 96 MiB; see screen-parallel.ts). The result does not depend on it.
+   */
+  recycleWorkerHeapBytes?: number;
   /** Clock for elapsed times (tests). */
   now?: () => number;
 }
@@ -259,7 +264,7 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
       options.onProgress?.({ phase: 'assess', done, patients: ids.length, elapsedMs: now() - started });
     };
     if (pool === undefined) for (const id of ids) emit(screenPatient(new PatientColumns(store.take(id)), codes.values, settings));
-    else await pool.assess(ids, (id) => store.take(id), codes.values, emit);
+    else await pool.assess(ids, (id) => store.take(id), codes.values, emit, options.recycleWorkerHeapBytes === undefined ? {} : { recycleHeapBytes: options.recycleWorkerHeapBytes });
     summary.elapsedMs = Math.round(now() - started);
     summary.recordsPerSecond = summary.elapsedMs > 0 ? Math.round((summary.records * 1000) / summary.elapsedMs) : 0;
     return summary;
