@@ -18,7 +18,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import type { PatientFacts } from '../../clinical/assessment.ts';
 import type { PatientRecord, SourceMeasurement } from '../import-format.ts';
 import { Block, type Codes, type Extra, type PackedRows, type PatientTransfer, ROW_BYTES, detach, epochMs, extraOf, packedBlockOffset } from './screen-patient.ts';
@@ -43,6 +42,8 @@ interface PatientEntry {
 }
 
 const pad8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 export class PatientStore {
   readonly #codes: Codes;
@@ -182,7 +183,7 @@ export class PatientStore {
    * in it, in order of first row, with each one's segment start (bytes), rows and serialised
    * extras.
    */
-  #sort(withExtras: boolean): { patients: number[]; offsets: number[]; counts: number[]; extras: Array<Buffer | undefined>; bytes: number } {
+  #sort(withExtras: boolean): { patients: number[]; offsets: number[]; counts: number[]; extraBytes: number[]; bytes: number } {
     const used = this.#used;
     const patientOf = this.#patient;
     if (this.#slot.length < this.#patients.length) this.#slot = new Int32Array(Math.max(this.#patients.length, this.#slot.length * 2)).fill(-1);
@@ -199,19 +200,26 @@ export class PatientStore {
       } else counts[k]!++;
     }
     const offsets: number[] = [];
-    const extras: Array<Buffer | undefined> = [];
+    // Extras as JSON text (they are strings and flags), UTF-8 encoded straight into the sorted
+    // log: a v8.serialize per patient left tens of MB of freed small buffers scattered through
+    // the process's malloc heap when a log of antibiotics or cultures named every patient.
+    const extras: Array<string | undefined> = [];
+    const extraBytes: number[] = [];
     let bytes = 0;
     for (const [k, p] of patients.entries()) {
       offsets.push(bytes);
       bytes += pad8(counts[k]! * ROW_BYTES);
-      let serialized: Buffer | undefined;
+      let serialized: string | undefined;
+      let length = 0;
       const entry = this.#patients[p]!;
       if (withExtras && entry.extras !== undefined) {
-        serialized = v8.serialize(entry.extras);
+        serialized = JSON.stringify(entry.extras);
         entry.extras = undefined;
-        bytes += pad8(serialized.length);
+        length = Buffer.byteLength(serialized);
+        bytes += pad8(length);
       }
       extras.push(serialized);
+      extraBytes.push(length);
     }
     if (this.#sorted === undefined || this.#sorted.byteLength < bytes) this.#sorted = new ArrayBuffer(Math.max(bytes, pad8(this.#capacity * ROW_BYTES) + 8 * patients.length));
     const sorted = this.#sorted;
@@ -246,14 +254,17 @@ export class PatientStore {
     for (const [k, p] of patients.entries()) {
       slot[p] = -1;
       const serialized = extras[k];
-      if (serialized !== undefined) bytesView.set(serialized, offsets[k]! + pad8(counts[k]! * ROW_BYTES));
+      if (serialized !== undefined) {
+        const at = offsets[k]! + pad8(counts[k]! * ROW_BYTES);
+        utf8Encoder.encodeInto(serialized, bytesView.subarray(at, at + extraBytes[k]!));
+      }
     }
-    return { patients, offsets, counts, extras, bytes };
+    return { patients, offsets, counts, extraBytes, bytes };
   }
 
   /** Writes the log to the file, sorted by patient, and empties it. */
   #spill(): void {
-    const { patients, offsets, counts, extras, bytes } = this.#sort(true);
+    const { patients, offsets, counts, extraBytes, bytes } = this.#sort(true);
     const base = this.#fileBytes;
     let written = 0;
     const view = new Uint8Array(this.#sorted!, 0, bytes);
@@ -267,7 +278,7 @@ export class PatientStore {
       );
     }
     this.#fileBytes += bytes;
-    for (const [k, p] of patients.entries()) this.#patients[p]!.segments.push(base + offsets[k]!, counts[k]!, extras[k]?.length ?? 0);
+    for (const [k, p] of patients.entries()) this.#patients[p]!.segments.push(base + offsets[k]!, counts[k]!, extraBytes[k]!);
     this.#used = 0;
   }
 
@@ -326,7 +337,7 @@ export class PatientStore {
       block.copy(new Block(rows, scratch), at);
       at += rows;
       if (extraBytes > 0) {
-        for (const extra of v8.deserialize(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes)) as Array<[number, Extra]>) extras.push(extra);
+        for (const extra of JSON.parse(utf8Decoder.decode(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes))) as Array<[number, Extra]>) extras.push(extra);
       }
     }
     if (entry.tailRows > 0) block.copy(new Block(entry.tailRows, this.#sorted!, entry.tailAt), at);
