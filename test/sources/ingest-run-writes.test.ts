@@ -120,7 +120,8 @@ describe('runImport writes', () => {
   });
 
   test('a sink taking two writes at once gets two, called in file order, and the import still stops at a failed write', async () => {
-    const { sink, writes, calls, maxPending } = slowSink(30, undefined, 2);
+    // Writes slow enough (200 ms) that the next batch is parsed before the one in flight ends, even on a loaded machine.
+    const { sink, writes, calls, maxPending } = slowSink(200, undefined, 2);
     const summary = await runImport([file], { dictionary: defaultConceptDictionary(), sink, batchMeasurements: BATCH, chunkRecords: 250 });
     assert.equal(summary.inserted, ROWS);
     assert.equal(maxPending(), 2);
