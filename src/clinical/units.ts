@@ -501,7 +501,6 @@ export function normalize(
   options: NormalizeOptions = {},
 ): Result<NormalizedValue, UnitError> {
   const spec = CONCEPT_UNITS[concept];
-  // (A function declared here instead of a closure: normalize runs once per imported value.)
   if (!Number.isFinite(value)) return reportedError(spec, concept, value, unit, 'implausible', 'the value is not a finite number');
   let code = resolveUnitCode(spec, unit);
   const refusal = spec.refusedUnits?.[code];
@@ -537,6 +536,7 @@ export function normalize(
   });
 }
 
+/** normalize's error for the reported value (a function, not a closure made per call: normalize runs once per imported value). */
 function reportedError(spec: ConceptUnitSpec, concept: Concept, value: number, unit: string, kind: UnitErrorKind, reason: string): Result<never, UnitError> {
   return err({ kind, concept, value, unit, message: `${describeReported(spec, value, unit)}: ${reason}` });
 }

@@ -158,8 +158,6 @@ export class ScreenPool {
   readonly workers: PoolWorker[];
   readonly #init: WorkerInit;
   readonly #codes: Codes;
-  /** Workers replaced so far (tests, benchmarks). */
-  recycled = 0;
   readonly #parsed = new Map<number, { resolve: (chunk: ParsedChunk) => void; reject: (error: Error) => void }>();
   #onAssessed: ((worker: PoolWorker, batch: number, results: PatientScreen[], heapBytes: number) => void) | undefined;
   #failure: Error | undefined;
@@ -198,7 +196,6 @@ export class ScreenPool {
     void worker.thread.terminate();
     const fresh = this.#spawn(worker.index);
     this.workers[worker.index] = fresh;
-    this.recycled++;
     return fresh;
   }
 
