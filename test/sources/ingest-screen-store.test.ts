@@ -95,6 +95,35 @@ describe('the screen measurement store', () => {
     }
   });
 
+  it('spills when the extras outgrow their share of memory, and gives back any text as it came', () => {
+    // Few rows (never enough to fill the log of 1,000) but long record ids in every script: the
+    // extras' bytes (32 per row of the log, 32,000 here) send the log to the file.
+    const pieces = ['é', '😀', '\u2028', '"quoted"', 'back\\slash', '\ud800', 'Ω'.repeat(40), 'x'.repeat(500)];
+    const input: SourceMeasurement[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Two ids that UTF-8 would both turn into "Q-2-long-id-\ufffd" stay two patients.
+      const patientId = i % 3 < 2 ? `Q-${i % 3}` : i % 2 === 0 ? 'Q-2-long-id-\ud800' : 'Q-2-long-id-\udbff';
+      const recordId = `MedicationAdministration/${pieces[i % pieces.length]!.repeat(1 + (i % 4))}-${i}`;
+      input.push({ patientId, concept: 'antibiotic', value: 1, unit: '1', time: new Date(Date.UTC(2026, 0, 5) + i * 60_000).toISOString(), provenance: { source: 'fhir', recordId } });
+    }
+    const dir = path.join(tmp, 'extras');
+    fs.mkdirSync(dir);
+    const codes = new Codes();
+    const store = new PatientStore(codes, { memoryRows: 1000, dir });
+    for (const m of input) store.push(m, true);
+    assert.ok(store.spilledBytes > 0, 'the extras sent the log to the file');
+    const ids = store.finish();
+    assert.deepEqual(ids, ['Q-0', 'Q-1', 'Q-2-long-id-\ud800', 'Q-2-long-id-\udbff']);
+    for (const id of ids) {
+      const got = new PatientColumns(store.take(id)).measurements(codes.values);
+      const expected = input
+        .filter((m) => m.patientId === id)
+        .map((m) => ({ patientId: m.patientId, concept: m.concept, value: m.value, unit: m.unit, time: m.time, provenance: m.provenance }));
+      assert.deepEqual(got, expected, id);
+    }
+    store.close();
+  });
+
   it('writes instants as toISOString does', () => {
     const times = [0, 1, 999, 951_782_400_000, 951_868_799_999, 1_767_571_200_000, 1_767_571_200_000, 1_767_657_599_999, 253_402_300_799_999, 253_402_300_800_000, -1, -62_198_755_200_000, 1.5];
     // And instants anywhere in 1970-9999, some on a grid of minutes (times of day repeat).

@@ -361,5 +361,11 @@ export function epochMs(time: string): number {
  * every patient id or record id held until the end.
  */
 export function detach(text: string): string {
-  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+  if (text.length < 13) return text;
+  // UTF-8 would turn a lone surrogate (JSON may spell one as "\ud800") into U+FFFD, and so two
+  // different ids into one; such text takes the slower exact copy.
+  return LONE_SURROGATE.test(text) ? (JSON.parse(JSON.stringify(text)) as string) : Buffer.from(text, 'utf8').toString('utf8');
 }
+
+/** With the u flag a surrogate pair is one code point: this matches only a surrogate on its own. */
+const LONE_SURROGATE = /\p{Surrogate}/u;

@@ -4,11 +4,14 @@
  * end), with memory bounded whatever the size of the input.
  *
  * Rows come in file order into a log of fixed size in memory (numbers only: patient, concept,
- * unit, values, times; the few extras a result may cite aside). When the log is full it is
- * sorted by patient (stably, so each patient's rows keep their order) and written to a temporary
- * file as one segment per patient, and the log starts again: memory holds one log and one sorted
- * copy of it (about 20 MB by default), the file about 40 bytes a measurement. At the end the
- * last log is sorted in memory, and each patient, when its turn comes, is read back from its
+ * unit, values, times; the few extras a result may cite, such as an antibiotic's record id, go
+ * as UTF-8 JSON into a byte log beside it, never as objects: a file of antibiotics or cultures
+ * brings one per row, and holding them as objects cost the main thread tens of MB of heap on a
+ * large extract). When the log is full (rows or extra bytes) it is sorted by patient (stably, so
+ * each patient's rows keep their order) and written to a temporary file as one segment per
+ * patient, and the log starts again: memory holds one log and one sorted copy of it (about 20 MB
+ * by default, plus up to 8 MB of extras each), the file about 40 bytes a measurement. At the end
+ * the last log is sorted in memory, and each patient, when its turn comes, is read back from its
  * segments into one block of columns (screen-patient.ts) and forgotten. An input whose
  * measurements fit in one log never touches the disk.
  *
@@ -25,6 +28,9 @@ import { Block, type Codes, type Extra, type PackedRows, type PatientTransfer, R
 /** Measurements held in memory before the log goes to the file: 262,144 rows, 10 MiB. */
 export const DEFAULT_MEMORY_ROWS = 1 << 18;
 
+/** Bytes of extras (JSON) per row of the log's capacity held before the log goes to the file. */
+const EXTRA_BYTES_PER_ROW = 32;
+
 interface PatientEntry {
   readonly id: string;
   siteId: string | null;
@@ -34,11 +40,10 @@ interface PatientEntry {
   lastTime: number;
   /** The patient's segments in the file, three numbers each: byte offset, rows, bytes of extras. */
   readonly segments: number[];
-  /** Extras of the rows not in the file, by row index (ascending). */
-  extras: Array<[number, Extra]> | undefined;
-  /** Rows in the sorted last log (after finish()), from byte `tailAt` of it. */
+  /** Rows in the sorted last log (after finish()), from byte `tailAt` of it, and the bytes of their extras after them. */
   tailAt: number;
   tailRows: number;
+  tailExtraBytes: number;
 }
 
 const pad8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
@@ -56,6 +61,15 @@ export class PatientStore {
   #patient: Uint32Array;
   #rows: Block;
   #used = 0;
+  /**
+   * Extras of the log's rows: each one's JSON in #extraLog (UTF-8) from byte #extraAt[r] - 1
+   * (0: the row has none), #extraLength[r] bytes long.
+   */
+  #extraAt: Uint32Array;
+  #extraLength: Uint32Array;
+  #extraLog: Uint8Array;
+  #extraUsed = 0;
+  readonly #extraLimit: number;
 
   /** Sorting a log: each patient's place in the sorted log (-1: none). */
   #slot = new Int32Array(0);
@@ -75,6 +89,10 @@ export class PatientStore {
     this.#dir = options.dir ?? os.tmpdir();
     this.#patient = new Uint32Array(capacity);
     this.#rows = new Block(capacity);
+    this.#extraAt = new Uint32Array(capacity);
+    this.#extraLength = new Uint32Array(capacity);
+    this.#extraLimit = Math.max(4096, Math.min(capacity * EXTRA_BYTES_PER_ROW, 2 ** 31));
+    this.#extraLog = new Uint8Array(0);
   }
 
   /** Patients seen (with measurements or a patient record). */
@@ -100,9 +118,9 @@ export class PatientStore {
         length: 0,
         lastTime: Number.NEGATIVE_INFINITY,
         segments: [],
-        extras: undefined,
         tailAt: 0,
         tailRows: 0,
+        tailExtraBytes: 0,
       });
       this.#index.set(own, index);
     }
@@ -172,69 +190,81 @@ export class PatientStore {
     rows.time[r] = time;
     rows.end[r] = end;
     if (time > entry.lastTime) entry.lastTime = time;
-    if (extra !== undefined) (entry.extras ??= []).push([entry.length, extra]);
     entry.length++;
-    if (this.#used === this.#capacity) this.#spill();
+    if (extra === undefined) this.#extraAt[r] = 0;
+    else this.#extra(r, JSON.stringify(extra));
+    if (this.#used === this.#capacity || this.#extraUsed >= this.#extraLimit) this.#spill();
+  }
+
+  /** Appends row `r`'s extra (JSON) to the byte log. */
+  #extra(r: number, json: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const room = this.#extraUsed + json.length * 3;
+    if (room > this.#extraLog.length) {
+      const grown = new Uint8Array(Math.max(room, Math.min(this.#extraLimit + 1024, this.#extraLog.length * 2), 4096));
+      grown.set(this.#extraLog.subarray(0, this.#extraUsed));
+      this.#extraLog = grown;
+    }
+    const { written } = utf8Encoder.encodeInto(json, this.#extraLog.subarray(this.#extraUsed));
+    this.#extraAt[r] = this.#extraUsed + 1;
+    this.#extraLength[r] = written;
+    this.#extraUsed += written;
   }
 
   /**
    * Sorts the log by patient into #sorted (a segment per patient: its rows as a Block at a
-   * multiple of 8 bytes, then, with `withExtras`, its extras serialised); returns the patients
-   * in it, in order of first row, with each one's segment start (bytes), rows and serialised
-   * extras.
+   * multiple of 8 bytes, then the extras of those rows, if any, as the UTF-8 JSON array
+   * [[row, extra], ...] with rows counted from the segment's first); returns the patients in it,
+   * in order of first row, with each one's segment start (bytes), rows and bytes of extras.
    */
-  #sort(withExtras: boolean): { patients: number[]; offsets: number[]; counts: number[]; extraBytes: number[]; bytes: number } {
+  #sort(): { patients: number[]; offsets: number[]; counts: number[]; extraBytes: number[]; bytes: number } {
     const used = this.#used;
     const patientOf = this.#patient;
+    const extraAt = this.#extraAt;
+    const extraLength = this.#extraLength;
     if (this.#slot.length < this.#patients.length) this.#slot = new Int32Array(Math.max(this.#patients.length, this.#slot.length * 2)).fill(-1);
     const slot = this.#slot;
     const patients: number[] = [];
     const counts: number[] = [];
+    // Each patient's extras as JSON: "[" + "[row," + extra + "]" joined by "," + "]".
+    const extraBytes: number[] = [];
     for (let r = 0; r < used; r++) {
       const p = patientOf[r]!;
-      const k = slot[p]!;
+      let k = slot[p]!;
       if (k === -1) {
-        slot[p] = patients.length;
+        k = slot[p] = patients.length;
         patients.push(p);
-        counts.push(1);
-      } else counts[k]!++;
+        counts.push(0);
+        extraBytes.push(0);
+      }
+      const row = counts[k]!++;
+      if (extraAt[r] !== 0) extraBytes[k] = (extraBytes[k] === 0 ? 2 : extraBytes[k]! + 1) + 3 + decimalDigits(row) + extraLength[r]!;
     }
     const offsets: number[] = [];
-    // Extras as JSON text (they are strings and flags), UTF-8 encoded straight into the sorted
-    // log: a v8.serialize per patient left tens of MB of freed small buffers scattered through
-    // the process's malloc heap when a log of antibiotics or cultures named every patient.
-    const extras: Array<string | undefined> = [];
-    const extraBytes: number[] = [];
     let bytes = 0;
-    for (const [k, p] of patients.entries()) {
+    for (let k = 0; k < patients.length; k++) {
       offsets.push(bytes);
-      bytes += pad8(counts[k]! * ROW_BYTES);
-      let serialized: string | undefined;
-      let length = 0;
-      const entry = this.#patients[p]!;
-      if (withExtras && entry.extras !== undefined) {
-        serialized = JSON.stringify(entry.extras);
-        entry.extras = undefined;
-        length = Buffer.byteLength(serialized);
-        bytes += pad8(length);
-      }
-      extras.push(serialized);
-      extraBytes.push(length);
+      bytes += pad8(counts[k]! * ROW_BYTES) + pad8(extraBytes[k]!);
     }
     if (this.#sorted === undefined || this.#sorted.byteLength < bytes) this.#sorted = new ArrayBuffer(Math.max(bytes, pad8(this.#capacity * ROW_BYTES) + 8 * patients.length));
     const sorted = this.#sorted;
     // A stable counting sort: each row to the next free row of its patient's segment, with the
     // columns of segment k at float64 index f64[k] (value, reported value, start, end, each
-    // counts[k] long) and uint16 index u16[k] (concept, unit, reported unit).
+    // counts[k] long) and uint16 index u16[k] (concept, unit, reported unit); its extras from
+    // byte extraNext[k].
     const f64 = new Float64Array(patients.length);
     const u16 = new Float64Array(patients.length);
+    const extraNext = new Float64Array(patients.length);
     const next = new Uint32Array(patients.length);
     for (let k = 0; k < patients.length; k++) {
       f64[k] = offsets[k]! / 8;
       u16[k] = (offsets[k]! + counts[k]! * 32) / 2;
+      extraNext[k] = offsets[k]! + pad8(counts[k]! * ROW_BYTES);
     }
     const doubles = new Float64Array(sorted, 0, sorted.byteLength / 8);
     const shorts = new Uint16Array(sorted, 0, sorted.byteLength / 2);
+    const bytesView = new Uint8Array(sorted);
+    const extraLog = this.#extraLog;
     const rows = this.#rows;
     for (let r = 0; r < used; r++) {
       const k = slot[patientOf[r]!]!;
@@ -249,22 +279,30 @@ export class PatientStore {
       shorts[h] = rows.concept[r]!;
       shorts[h + n] = rows.unit[r]!;
       shorts[h + 2 * n] = rows.reportedUnit[r]!;
-    }
-    const bytesView = new Uint8Array(sorted);
-    for (const [k, p] of patients.entries()) {
-      slot[p] = -1;
-      const serialized = extras[k];
-      if (serialized !== undefined) {
-        const at = offsets[k]! + pad8(counts[k]! * ROW_BYTES);
-        utf8Encoder.encodeInto(serialized, bytesView.subarray(at, at + extraBytes[k]!));
+      const from = extraAt[r]!;
+      if (from !== 0) {
+        let e = extraNext[k]!;
+        const first = e === offsets[k]! + pad8(n * ROW_BYTES);
+        bytesView[e++] = first ? LEFT_BRACKET : COMMA;
+        bytesView[e++] = LEFT_BRACKET;
+        e = writeDecimal(bytesView, e, at);
+        bytesView[e++] = COMMA;
+        bytesView.set(extraLog.subarray(from - 1, from - 1 + extraLength[r]!), e);
+        e += extraLength[r]!;
+        bytesView[e++] = RIGHT_BRACKET;
+        extraNext[k] = e;
       }
+    }
+    for (let k = 0; k < patients.length; k++) {
+      slot[patients[k]!] = -1;
+      if (extraBytes[k]! > 0) bytesView[extraNext[k]!] = RIGHT_BRACKET;
     }
     return { patients, offsets, counts, extraBytes, bytes };
   }
 
   /** Writes the log to the file, sorted by patient, and empties it. */
   #spill(): void {
-    const { patients, offsets, counts, extraBytes, bytes } = this.#sort(true);
+    const { patients, offsets, counts, extraBytes, bytes } = this.#sort();
     const base = this.#fileBytes;
     let written = 0;
     const view = new Uint8Array(this.#sorted!, 0, bytes);
@@ -280,6 +318,7 @@ export class PatientStore {
     this.#fileBytes += bytes;
     for (const [k, p] of patients.entries()) this.#patients[p]!.segments.push(base + offsets[k]!, counts[k]!, extraBytes[k]!);
     this.#used = 0;
+    this.#extraUsed = 0;
   }
 
   #open(): number {
@@ -298,16 +337,21 @@ export class PatientStore {
   /** Ends the read: the patients, in id order, ready to be taken. */
   finish(): string[] {
     if (!this.#finished) {
-      const { patients, offsets, counts } = this.#sort(false);
+      const { patients, offsets, counts, extraBytes } = this.#sort();
       for (const [k, p] of patients.entries()) {
         const entry = this.#patients[p]!;
         entry.tailAt = offsets[k]!;
         entry.tailRows = counts[k]!;
+        entry.tailExtraBytes = extraBytes[k]!;
       }
       this.#used = 0;
+      this.#extraUsed = 0;
       this.#finished = true;
       this.#patient = new Uint32Array(0);
       this.#rows = new Block(0);
+      this.#extraAt = new Uint32Array(0);
+      this.#extraLength = new Uint32Array(0);
+      this.#extraLog = new Uint8Array(0);
     }
     return [...this.#index.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -335,18 +379,18 @@ export class PatientStore {
         read += n;
       }
       block.copy(new Block(rows, scratch), at);
+      readExtras(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes), at, extras);
       at += rows;
-      if (extraBytes > 0) {
-        for (const extra of JSON.parse(utf8Decoder.decode(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes))) as Array<[number, Extra]>) extras.push(extra);
-      }
     }
-    if (entry.tailRows > 0) block.copy(new Block(entry.tailRows, this.#sorted!, entry.tailAt), at);
-    if (entry.extras !== undefined) for (const extra of entry.extras) extras.push(extra);
+    if (entry.tailRows > 0) {
+      block.copy(new Block(entry.tailRows, this.#sorted!, entry.tailAt), at);
+      readExtras(new Uint8Array(this.#sorted!, entry.tailAt + pad8(entry.tailRows * ROW_BYTES), entry.tailExtraBytes), at, extras);
+    }
     const transfer: PatientTransfer = { id: entry.id, siteId: entry.siteId, facts: entry.facts, length: entry.length, lastTime: entry.lastTime, block: block.buffer, extras };
     // Forget the patient (its entry stays, emptied, so indexes hold).
     entry.segments.length = 0;
-    entry.extras = undefined;
     entry.tailRows = 0;
+    entry.tailExtraBytes = 0;
     entry.length = 0;
     return transfer;
   }
@@ -363,4 +407,32 @@ export class PatientStore {
     }
     this.#sorted = undefined;
   }
+}
+
+const LEFT_BRACKET = 0x5b;
+const RIGHT_BRACKET = 0x5d;
+const COMMA = 0x2c;
+
+/** Digits of a whole number >= 0 in decimal. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  return digits;
+}
+
+/** Writes whole number `n` >= 0 in decimal ASCII at `at`; returns the byte after it. */
+function writeDecimal(bytes: Uint8Array, at: number, n: number): number {
+  const digits = decimalDigits(n);
+  let x = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    bytes[i] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  return at + digits;
+}
+
+/** A segment's extras (the JSON array [[row, extra], ...], or no bytes), rows moved by `at`, appended to `into`. */
+function readExtras(bytes: Uint8Array, at: number, into: Array<[number, Extra]>): void {
+  if (bytes.length === 0) return;
+  for (const [row, extra] of JSON.parse(utf8Decoder.decode(bytes)) as Array<[number, Extra]>) into.push([at + row, extra]);
 }
