@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/ingest.ts [--gb 1] [--dir DIR] [--keep] [--skip-screen] [--skip-import]
  *                                     [--workers auto|N[,N...]] [--import-measurements 1000000]
- *                                     [--pg-url postgres://...]
+ *                                     [--pg-url postgres://...] [--default-heap-growth]
  *
  * (a) Screening throughput: a synthetic FHIR Bulk Data extract of at least --gb GB (NDJSON,
  *     generated into DIR, removed afterwards unless --keep) is screened as `immunoguide screen`
@@ -13,7 +13,9 @@
  *     `immunoguide screen` uses, os.availableParallelism() for an extract this large); the
  *     ratio to the floor is that of the last. Each phase runs in a child process of its own so
  *     its peak RSS is its own (worker threads included); the screen (last thread count) also
- *     runs on an extract 1/8 the size, to show how the peak RSS grows with the input.
+ *     runs on an extract 1/8 the size, to show how the peak RSS grows with the input. The
+ *     screen bounds V8's heap growth as the command does (boundHeapGrowth);
+ *     --default-heap-growth leaves V8's default, for comparison.
  * (b) PostgreSQL import: --import-measurements measurements of the simple CSV through
  *     `runImport` + StoreImportSink (parse, batch, commit with checkpoints; two batches written
  *     at once, the sink's default on the server) into a fresh schema, the same with one write at
@@ -31,7 +33,7 @@ import { type SourceMeasurement, createParserState } from '../src/sources/import
 import { parseMeasurementCsvChunk } from '../src/sources/measurement-csv.ts';
 import { readLineChunks } from '../src/sources/ingest/lines.ts';
 import { runImport } from '../src/sources/ingest/run.ts';
-import { AUTO_WORKERS_MIN_BYTES, runScreen } from '../src/sources/ingest/screen.ts';
+import { AUTO_WORKERS_MIN_BYTES, boundHeapGrowth, runScreen } from '../src/sources/ingest/screen.ts';
 import { syntheticCohort } from '../src/sources/synthetic/cohort.ts';
 import { exportFhirNdjson, fhirResources } from '../src/sources/synthetic/export-fhir.ts';
 import { StoreImportSink, insertMeasurementColumns } from '../src/store/import-sink.ts';
@@ -88,7 +90,9 @@ async function phase(name: string, dir: string, workers: number | undefined): Pr
       }
     }
   } else if (name === 'screen') {
-    // The pipeline of `immunoguide screen`: read, map, convert units, then assess every patient.
+    // The pipeline of `immunoguide screen`: read, map, convert units, then assess every patient,
+    // with the heap growth the command sets (--default-heap-growth: V8's own, for comparison).
+    if (!flag('default-heap-growth')) boundHeapGrowth();
     const summary = await runScreen([dir], { dictionary, format: 'fhir', ...(workers === undefined ? {} : { workers }) });
     records = summary.records;
     measurements = summary.measurements;
@@ -110,7 +114,7 @@ async function phase(name: string, dir: string, workers: number | undefined): Pr
 }
 
 function runPhase(name: string, dir: string, workers?: number): PhaseResult {
-  const extra = workers === undefined ? [] : ['--phase-workers', String(workers)];
+  const extra = [...(workers === undefined ? [] : ['--phase-workers', String(workers)]), ...(flag('default-heap-growth') ? ['--default-heap-growth'] : [])];
   const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--phase', name, '--dir', dir, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (child.status !== 0) throw new Error(`phase ${name} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as PhaseResult;

@@ -18,7 +18,7 @@ import { DictionaryError, loadConceptDictionary } from '../../sources/concepts/d
 import type { ImportFormat } from '../../sources/import-format.ts';
 import { InputError } from '../../sources/ingest/files.ts';
 import { ImportError } from '../../sources/ingest/run.ts';
-import { type PatientScreen, type ScreenSummary, runScreen } from '../../sources/ingest/screen.ts';
+import { type PatientScreen, type ScreenSummary, boundHeapGrowth, runScreen } from '../../sources/ingest/screen.ts';
 import { parseFhirInstant } from '../../sources/time.ts';
 import { CommandFailure, EXIT_FAILURE, UsageError } from '../context.ts';
 import { progressBar } from '../progress.ts';
@@ -97,6 +97,8 @@ export const register: RegisterCommand = (program, ctx, result) => {
       const reading = progressBar(ctx, 'read  ');
       const assessing = progressBar(ctx, 'assess');
       let summary: ScreenSummary;
+      // Keeps the peak memory of a long run from creeping up with the size of the input.
+      boundHeapGrowth();
       try {
         summary = await runScreen(paths, {
           ...(format === undefined ? {} : { format: format as ImportFormat }),

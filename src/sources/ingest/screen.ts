@@ -24,6 +24,7 @@
  * for an extract taken as the data stood; a patient with no measurement is then not assessed.
  */
 import os from 'node:os';
+import v8 from 'node:v8';
 import type { PatientAssessment, SofaDaySummary } from '../../clinical/assessment.ts';
 import type { EligibilityResult } from '../../clinical/eligibility.ts';
 import { IMMUNE_RULE_SETS, IMMUNOSEP, ruleSetInputs } from '../../clinical/immune/index.ts';
@@ -155,6 +156,26 @@ export interface ScreenSummary {
  * starting the threads (each loads the parsers and the engine) costs more than they save.
  */
 export const AUTO_WORKERS_MIN_BYTES = 64 * 1024 * 1024;
+
+/** How far V8 lets a heap grow past what its last full collection left live, in % (see boundHeapGrowth). */
+export const SCREEN_HEAP_GROWING_PERCENT = 25;
+
+/**
+ * Makes V8 grow every heap of this process (the main thread's and the worker threads', now and
+ * later) by at most `percent` % over what its last full collection left live, instead of up to
+ * 4 times on a machine with much memory, unless the process was started with a
+ * --heap-growing-percent of its own. `immunoguide screen` and bench/ingest call it before
+ * runScreen: a screen allocates and drops a lot, and with V8's default the heaps of a long run
+ * kept growing with the input although what they hold live does not (peak RSS on a 4.15 GB
+ * extract: 490-505 MB with the default, 444-453 MB with 25 %, same time; bench/BENCHMARKS.md).
+ * It changes when collections run, never what a program computes. Returns whether it set it.
+ */
+export function boundHeapGrowth(percent = SCREEN_HEAP_GROWING_PERCENT): boolean {
+  if (!Number.isInteger(percent) || percent < 1) throw new RangeError(`heap growing percent must be a whole number >= 1, got ${percent}`);
+  if (process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return false;
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return true;
+}
 
 /** Streams PATHs through the readers and assesses every patient found; see the file comment. */
 export async function runScreen(paths: readonly string[], options: ScreenOptions): Promise<ScreenSummary> {
