@@ -13,7 +13,9 @@
  * up it goes, sorted by patient, to a temporary file (about 40 bytes a measurement: 130 MB for
  * the 3.3 million measurements of a 1 GB FHIR extract), from which each patient is read back when
  * its turn to be assessed comes. What memory grows with is the number of patients (an id and a
- * few numbers each).
+ * few numbers each). The cited provenance is held as JSON bytes in that log, not as objects.
+ * V8's own heap growth is what made the peak creep up with the length of a run:
+ * `immunoguide screen` bounds it (boundHeapGrowth).
  *
  * Threads: with `workers` > 1 (the default for inputs of 64 MiB or more on a machine with
  * several cores) worker threads parse the chunks and assess the patients (screen-parallel.ts);
