@@ -15,24 +15,38 @@ const MAX_UNMAPPED_KEYS = 1000;
  * Normalisation results by concept, unit, body weight and value: source values repeat a lot
  * (lab values have few decimals, an infusion keeps its rate), and a UCUM conversion costs far
  * more than a lookup. normalize is pure, so the cache changes nothing but speed. Nested maps
- * avoid building a string key per value; the cache is emptied when it grows large.
+ * avoid building a string key per value; each cache is emptied when it grows large. Values
+ * converted with a body weight (infusion rates) rarely repeat across patients, so their cache
+ * is kept small: at 200,000 entries it held about 28 MB per parsing thread on a large FHIR
+ * extract for few hits, the largest part of the screen's peak memory at 8 GB.
  */
 type Normalized = ReturnType<typeof normalize>;
 /** concept -> unit -> value (no body weight), and concept -> unit -> weight -> value. */
 const normalizeCache = new Map<Concept, Map<string, Map<number, Normalized>>>();
 const weightedCache = new Map<Concept, Map<string, Map<number, Map<number, Normalized>>>>();
 let cachedValues = 0;
-const MAX_CACHED = 200_000;
+let cachedWeighted = 0;
+/** Entries (about 200 bytes each) before a cache is emptied: values without a weight, and with one. */
+const MAX_CACHED = 50_000;
+const MAX_CACHED_WEIGHTED = 5_000;
 
 function normalizeCached(concept: Concept, value: number, unit: string, options: NormalizeOptions | undefined): Normalized {
   const weight = options?.bodyWeightKg;
   let byValue: Map<number, Normalized> | undefined;
   if (weight === undefined) {
+    if (cachedValues >= MAX_CACHED) {
+      normalizeCache.clear();
+      cachedValues = 0;
+    }
     let byUnit = normalizeCache.get(concept);
     if (byUnit === undefined) normalizeCache.set(concept, (byUnit = new Map()));
     byValue = byUnit.get(unit);
     if (byValue === undefined) byUnit.set(unit, (byValue = new Map()));
   } else {
+    if (cachedWeighted >= MAX_CACHED_WEIGHTED) {
+      weightedCache.clear();
+      cachedWeighted = 0;
+    }
     let byUnit = weightedCache.get(concept);
     if (byUnit === undefined) weightedCache.set(concept, (byUnit = new Map()));
     let byWeight = byUnit.get(unit);
@@ -42,14 +56,10 @@ function normalizeCached(concept: Concept, value: number, unit: string, options:
   }
   let result = byValue.get(value);
   if (result === undefined) {
-    if (cachedValues >= MAX_CACHED) {
-      normalizeCache.clear();
-      weightedCache.clear();
-      cachedValues = 0;
-    }
     result = normalize(concept, value, unit, options);
     byValue.set(value, result);
-    cachedValues++;
+    if (weight === undefined) cachedValues++;
+    else cachedWeighted++;
   }
   return result;
 }

@@ -36,4 +36,28 @@ describe('ChunkCollector values', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('gives normalize()\'s results while its caches fill up and are emptied (infusion rates with many weights)', () => {
+    const out = new ChunkCollector({ firstLineNumber: 1, fileName: 'f', dictionary: defaultConceptDictionary() }, 'test');
+    // More distinct (rate, weight) pairs and plain values than either cache keeps, each seen twice
+    // (before and after the cache that held it was emptied).
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < 12_000; i++) {
+        out.begin(i + 1);
+        const weight = 40 + (i % 97) / 2;
+        const rate = { value: 0.001 + i / 2000, unit: i % 2 === 0 ? 'ug/min' : 'ug/kg/min' };
+        const options = { bodyWeightKg: weight };
+        const added = out.value('P', 'norepinephrine', rate.value, rate.unit, '2026-01-05T00:00:00.000Z', undefined, `r${i}`, options);
+        const expected = normalize('norepinephrine', rate.value, rate.unit, options);
+        assert.ok(expected.ok && added, `${rate.value} ${rate.unit} at ${weight} kg`);
+        assert.equal(added.value, expected.value.value);
+        assert.equal(added.unit, expected.value.unit);
+        const creatinine = 0.3 + i / 100_000;
+        const plain = out.value('P', 'creatinine', creatinine * 88.42, 'umol/L', '2026-01-05T00:00:00.000Z', undefined, `c${i}`);
+        const plainExpected = normalize('creatinine', creatinine * 88.42, 'umol/L');
+        assert.ok(plainExpected.ok && plain);
+        assert.equal(plain.value, plainExpected.value.value);
+      }
+    }
+  });
 });
