@@ -238,7 +238,7 @@ export class PatientStore {
         extraBytes.push(0);
       }
       const row = counts[k]!++;
-      if (extraAt[r] !== 0) extraBytes[k] = (extraBytes[k] === 0 ? 2 : extraBytes[k]! + 1) + 3 + decimalDigits(row) + extraLength[r]!;
+      if (extraAt[r] !== 0) extraBytes[k] = (extraBytes[k] === 0 ? 2 : extraBytes[k]! + 1) + 3 + String(row).length + extraLength[r]!;
     }
     const offsets: number[] = [];
     let bytes = 0;
@@ -283,10 +283,7 @@ export class PatientStore {
       if (from !== 0) {
         let e = extraNext[k]!;
         const first = e === offsets[k]! + pad8(n * ROW_BYTES);
-        bytesView[e++] = first ? LEFT_BRACKET : COMMA;
-        bytesView[e++] = LEFT_BRACKET;
-        e = writeDecimal(bytesView, e, at);
-        bytesView[e++] = COMMA;
+        e += utf8Encoder.encodeInto(`${first ? '[' : ','}[${at},`, bytesView.subarray(e)).written;
         bytesView.set(extraLog.subarray(from - 1, from - 1 + extraLength[r]!), e);
         e += extraLength[r]!;
         bytesView[e++] = RIGHT_BRACKET;
@@ -409,27 +406,7 @@ export class PatientStore {
   }
 }
 
-const LEFT_BRACKET = 0x5b;
 const RIGHT_BRACKET = 0x5d;
-const COMMA = 0x2c;
-
-/** Digits of a whole number >= 0 in decimal. */
-function decimalDigits(n: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  return digits;
-}
-
-/** Writes whole number `n` >= 0 in decimal ASCII at `at`; returns the byte after it. */
-function writeDecimal(bytes: Uint8Array, at: number, n: number): number {
-  const digits = decimalDigits(n);
-  let x = n;
-  for (let i = at + digits - 1; i >= at; i--) {
-    bytes[i] = 0x30 + (x % 10);
-    x = Math.floor(x / 10);
-  }
-  return at + digits;
-}
 
 /** A segment's extras (the JSON array [[row, extra], ...], or no bytes), rows moved by `at`, appended to `into`. */
 function readExtras(bytes: Uint8Array, at: number, into: Array<[number, Extra]>): void {
