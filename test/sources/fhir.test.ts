@@ -156,6 +156,29 @@ describe('FHIR MedicationAdministration', () => {
     assert.match(withoutState.issues[0]!.diagnostics, /body weight/);
   });
 
+  it('picks, of several charted weights, the latest at or before the administration (first read on a tie)', () => {
+    const state = createParserState();
+    const weight = (id: string, kg: number, at: string) => observation(id, '29463-7', ucum(kg, 'kg'), { effectiveDateTime: at });
+    // Read out of time order, with two weights charted at the same instant and one in another time zone.
+    const weights = [
+      weight('w1', 80, '2026-01-05T08:00:00Z'),
+      weight('w2', 100, '2026-01-05T12:00:00.001Z'),
+      weight('w3', 50, '2026-01-05T06:00:00Z'),
+      weight('w4', 40, '2026-01-05T13:00:00+02:00'), // 11:00 UTC
+      weight('w5', 200, '2026-01-05T11:00:00Z'),
+    ];
+    assert.equal(parseFhirLines(lines(...weights), context({ state })).measurements.length, 5);
+    const rateAt = (id: string, start: string): number | undefined => {
+      const result = parseFhirLines(lines(admin(id, ucum(10, 'ug/min'), { effectivePeriod: { start, end: '2026-01-05T23:00:00Z' } })), context({ state }));
+      return result.measurements[0]?.value;
+    };
+    assert.equal(rateAt('b1', '2026-01-05T07:00:00Z'), 10 / 50);
+    assert.equal(rateAt('b2', '2026-01-05T08:00:00Z'), 10 / 80, 'a weight charted at the start counts');
+    assert.equal(rateAt('b3', '2026-01-05T12:00:00Z'), 10 / 40, 'one millisecond before the next weight; first read of two at 11:00');
+    assert.equal(rateAt('b4', '2026-01-05T12:00:00.001Z'), 10 / 100);
+    assert.equal(rateAt('b5', '2026-01-05T05:59:59.999Z'), undefined, 'before any weight: refused');
+  });
+
   it('resolves Medication and Device resources read earlier in the import (shared state)', () => {
     const state = createParserState();
     const medication = { resourceType: 'Medication', id: 'm1', code: norepinephrine };

@@ -95,6 +95,45 @@ describe('the screen measurement store', () => {
     }
   });
 
+  it('keeps thousands of patients apart: facts, sites, and measurements in many segments each', () => {
+    const codes = new Codes();
+    const store = new PatientStore(codes, { memoryRows: 5, dir: path.join(tmp, 'many') });
+    const patients = 2500;
+    const start = Date.UTC(2026, 0, 5);
+    // Three rounds over every patient: each patient's rows land in three or more segments.
+    for (let round = 0; round < 3; round++) {
+      for (let p = 0; p < patients; p++) {
+        const id = `patient-${String(p).padStart(5, '0')}`;
+        if (round === 1) store.facts({ id, siteId: `site-${p % 3}`, birthDate: `19${String(p % 90).padStart(2, '0')}-01-01`, sex: p % 2 === 0 ? 'female' : 'male', ...(p % 7 === 0 ? { deceasedAt: '2026-01-20T00:00:00.000Z' } : {}) });
+        const time = new Date(start + (round * patients + p) * 60_000).toISOString();
+        store.push({ patientId: id, concept: 'creatinine', value: round * 10_000 + p, unit: 'mg/dL', time, provenance: { source: 'fhir', recordId: `Observation/${p}-${round}` } }, false);
+      }
+    }
+    assert.ok(store.spilledBytes > 0);
+    const ids = store.finish();
+    assert.equal(ids.length, patients);
+    for (const [p, id] of ids.entries()) {
+      const transfer = store.take(id);
+      const columns = new PatientColumns(transfer);
+      assert.deepEqual(
+        columns.measurements(codes.values).map((m) => m.value),
+        [p, 10_000 + p, 20_000 + p],
+        id,
+      );
+      assert.equal(columns.lastTime, start + (2 * patients + p) * 60_000);
+      assert.equal(transfer.siteId, `site-${p % 3}`);
+      assert.deepEqual(columns.patientFacts(), {
+        id,
+        birthDate: `19${String(p % 90).padStart(2, '0')}-01-01`,
+        sex: p % 2 === 0 ? 'female' : 'male',
+        deceasedAt: p % 7 === 0 ? '2026-01-20T00:00:00.000Z' : null,
+      });
+      // Taken: forgotten.
+      assert.equal(store.take(id).length, 0);
+    }
+    store.close();
+  });
+
   it('spills when the extras outgrow their share of memory, and gives back any text as it came', () => {
     // Few rows (never enough to fill the log of 1,000) but long record ids in every script: the
     // extras' bytes (32 per row of the log, 32,000 here) send the log to the file.

@@ -40,6 +40,7 @@ import type { BloodSpecimen, Concept, IsoDateTime } from '../../clinical/types.t
 import { type ChunkCollector, checkPatientId, checkSiteId } from '../collect.ts';
 import type { ParserState, SourceMeasurement } from '../import-format.ts';
 import { parseFhirInstant } from '../time.ts';
+import { parseInstant } from '../../clinical/instant.ts';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 /** Patient.meta.tag system naming the ImmunoGuide site (as the FHIR output writes it). */
@@ -626,22 +627,53 @@ function bodyWeight(admin: MedicationAdministration, patientId: string, time: Is
       }
     }
   }
-  const known = scope.state?.memory.get(`weight|${patientId}`) as Array<{ time: IsoDateTime; kg: number }> | undefined;
+  const known = scope.state?.memory.get(`weight|${patientId}`) as ChartedWeights | undefined;
   if (known === undefined) return undefined;
-  let best: { time: IsoDateTime; kg: number } | undefined;
-  for (const w of known) if (w.time <= time && (best === undefined || w.time > best.time)) best = w;
-  return best?.kg;
+  // The latest at or before the administration; of weights charted at the same time, the first read.
+  const at = instantMs(time);
+  const numbers = known.split(' ');
+  let bestTime = Number.NEGATIVE_INFINITY;
+  let best: string | undefined;
+  for (let i = 0; i < numbers.length; i += 2) {
+    const charted = Number(numbers[i]);
+    if (charted <= at && (best === undefined || charted > bestTime)) {
+      bestTime = charted;
+      best = numbers[i + 1];
+    }
+  }
+  return best === undefined ? undefined : Number(best);
 }
+
+/**
+ * A patient's charted weights, in the order read, as text: time (epoch ms) and kg, one number
+ * after the other, separated by spaces ("1767574620000 63.1"). One short string rather than
+ * objects with time strings, because the parallel screen holds this for every patient three
+ * times over (screen-state.ts): 170 bytes a patient instead of 370. Times here are canonical UTC
+ * to the millisecond (parseFhirInstant), so epoch ms order them exactly as their text does, and
+ * a number's shortest text (String) reads back as the same number.
+ */
+type ChartedWeights = string;
+/** Charted weights remembered per patient (the first ones read). */
+const MAX_WEIGHTS = 64;
+
+const instantMs = (time: IsoDateTime): number => parseInstant(time) ?? Date.parse(time);
 
 function rememberWeight(patientId: string, time: IsoDateTime, out: ChunkCollector, state: ParserState | undefined): void {
   if (state === undefined) return;
   const last = out.result.measurements[out.result.measurements.length - 1];
   if (last === undefined || last.concept !== 'weight' || last.patientId !== patientId || last.time !== time) return;
   const key = `weight|${patientId}`;
-  const list = (state.memory.get(key) as Array<{ time: IsoDateTime; kg: number }> | undefined) ?? [];
-  if (list.length === 0 && state.memory.size >= MAX_REMEMBERED) return;
-  if (list.length < 64) list.push({ time, kg: last.value });
-  state.memory.set(key, list);
+  const known = state.memory.get(key) as ChartedWeights | undefined;
+  if (known === undefined && state.memory.size >= MAX_REMEMBERED) return;
+  const weight = `${instantMs(time)} ${last.value}`;
+  if (known === undefined) state.memory.set(key, weight);
+  else if (countWeights(known) < MAX_WEIGHTS) state.memory.set(key, `${known} ${weight}`);
+}
+
+function countWeights(weights: ChartedWeights): number {
+  let spaces = 0;
+  for (let i = weights.indexOf(' '); i !== -1; i = weights.indexOf(' ', i + 1)) spaces++;
+  return (spaces + 1) / 2;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -477,7 +477,7 @@ export async function readParallel(paths: readonly string[], pool: ScreenPool, o
     // The worker's own speculative changes that the exact parse did not make: undone in its replica.
     const undo: SyncEntry[] = log.changes
       .filter(([key]) => !changed.has(key))
-      .map(([key]): SyncEntry => [key, state.value(key), state.version(key)?.version ?? -1, chunk.seq]);
+      .map(([key]): SyncEntry => [key, state.value(key), state.version(key), chunk.seq]);
     if (undo.length > 0) {
       let pending = worker.sync.get(family);
       if (pending === undefined) worker.sync.set(family, (pending = []));

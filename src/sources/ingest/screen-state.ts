@@ -18,9 +18,15 @@
  * to a key is logged with the version seen; the check compares versions, not values. What a chunk
  * changed is found by comparing each key it touched at its end with the key at its first access
  * (serialised, so values changed in place count, and a key set and removed again does not).
+ *
+ * Memory: the state is held three times (the exact state and a replica per reading thread) and
+ * grows with the input (a FHIR export charts a weight for every patient), so a key costs as
+ * little as it can: its version is one small integer (a stamp) in a map beside the values, keyed
+ * by the same string, which is a copy of its own (not a view into a longer key or a line).
  */
 import v8 from 'node:v8';
 import type { ParserState } from '../import-format.ts';
+import { detach } from './screen-patient.ts';
 
 /**
  * Sizes of state maps up to which every size comparison of the parsers is known to go the same
@@ -50,16 +56,21 @@ export interface StateLog {
 /** A change for a replica: key, value (null: absent), version, and the speculative change it overrides. */
 export type SyncEntry = [key: string, value: { value: unknown } | null, version: number, overrides: number];
 
-interface Version {
-  version: number;
-  /** The value is the replica's own change in a chunk not checked yet. */
-  speculative: boolean;
-}
+/**
+ * A key's version as one number: the sequence number of the chunk that last changed it, times
+ * two, plus one when the value is the replica's own change in a chunk not checked yet
+ * (speculative). A Map of small integers holds no object per key.
+ */
+const stamp = (version: number, speculative: boolean): number => version * 2 + (speculative ? 1 : 0);
+const versionOf = (stamp: number | undefined): number => (stamp === undefined ? -1 : Math.floor(stamp / 2));
+const isSpeculative = (stamp: number | undefined): boolean => stamp !== undefined && stamp % 2 === 1;
 
 /** A Map that reports every access to the TrackedState it belongs to. */
 class TrackedMap extends Map<string, unknown> {
   owner: TrackedState | undefined;
   name: MapName = 'm';
+  /** Each changed key's stamp, under the key string the map holds. */
+  readonly stamps = new Map<string, number>();
 
   override get(key: string): unknown {
     this.owner?.access(this.name, key);
@@ -124,9 +135,30 @@ class TrackedMap extends Map<string, unknown> {
     return super.has(key) ? { value: super.get(key) } : null;
   }
 
-  put(key: string, value: { value: unknown } | null): void {
-    if (value === null) super.delete(key);
-    else super.set(key, value.value);
+  /** Stores a value with its stamp (null: removes the key; its stamp stays). */
+  put(key: string, value: { value: unknown } | null, stamp: number): void {
+    const own = detach(key);
+    if (value === null) super.delete(own);
+    else super.set(own, value.value);
+    this.stamps.set(own, stamp);
+  }
+
+  /**
+   * Sets the stamp of a key a parse changed. A key stamped for the first time is held by both
+   * maps as one string of its own from then on (a parser builds keys from parts of its input).
+   */
+  stamp(key: string, stamp: number): void {
+    if (this.stamps.has(key)) {
+      this.stamps.set(key, stamp);
+      return;
+    }
+    const own = detach(key);
+    if (super.has(key)) {
+      const value = super.get(key);
+      super.delete(key);
+      super.set(own, value);
+    }
+    this.stamps.set(own, stamp);
   }
 
   get count(): number {
@@ -152,7 +184,6 @@ export class TrackedState implements ParserState {
   readonly groups: TrackedMap;
   readonly memory: TrackedMap;
   readonly lookups: TrackedMap;
-  readonly #versions = new Map<string, Version>();
   /** The chunk being logged, or undefined between chunks. */
   #chunk: { ops: StateOp[]; first: Record<MapName, Map<string, Snapshot>> } | undefined;
 
@@ -186,7 +217,7 @@ export class TrackedState implements ParserState {
         const after = map.peek(key);
         if (sameAs(before, after)) continue;
         changes.push([name + key, after]);
-        this.#versions.set(name + key, { version: seq, speculative });
+        map.stamp(key, stamp(seq, speculative));
       }
     }
     return { ops: chunk.ops, changes };
@@ -199,8 +230,8 @@ export class TrackedState implements ParserState {
     if (first.has(key)) return;
     const current = this.#map(name).peek(key);
     first.set(key, snapshot(current));
-    const version = this.#versions.get(name + key);
-    chunk.ops.push([0, name + key, version?.version ?? -1, version?.speculative ?? false]);
+    const held = this.#map(name).stamps.get(key);
+    chunk.ops.push([0, name + key, versionOf(held), isSpeculative(held)]);
   }
 
   changed(name: MapName, key: string, present: boolean): void {
@@ -215,9 +246,9 @@ export class TrackedState implements ParserState {
     this.#chunk?.ops.push([3]);
   }
 
-  /** The version of a key (version -1: never changed). */
-  version(key: string): Version | undefined {
-    return this.#versions.get(key);
+  /** The version of a key: the chunk that last changed it, -1 for never. */
+  version(key: string): number {
+    return versionOf(this.#map(key[0] as MapName).stamps.get(key.slice(1)));
   }
 
   has(key: string): boolean {
@@ -234,8 +265,7 @@ export class TrackedState implements ParserState {
 
   /** Stores a checked value with its version. */
   put(key: string, value: { value: unknown } | null, version: number): void {
-    this.#map(key[0] as MapName).put(key.slice(1), value);
-    this.#versions.set(key, { version, speculative: false });
+    this.#map(key[0] as MapName).put(key.slice(1), value, stamp(version, false));
   }
 
   /**
@@ -245,8 +275,8 @@ export class TrackedState implements ParserState {
    */
   sync(entries: readonly SyncEntry[]): void {
     for (const [key, value, version, overrides] of entries) {
-      const held = this.#versions.get(key);
-      if (held === undefined || held.version < version || (held.speculative && held.version === overrides)) this.put(key, value, version);
+      const held = this.#map(key[0] as MapName).stamps.get(key.slice(1));
+      if (held === undefined || versionOf(held) < version || (isSpeculative(held) && versionOf(held) === overrides)) this.put(key, value, version);
     }
   }
 }
@@ -263,7 +293,7 @@ export function checkLog(log: StateLog, exact: TrackedState, redone: ReadonlySet
   for (const op of log.ops) {
     switch (op[0]) {
       case 0: {
-        if ((exact.version(op[1])?.version ?? -1) !== op[2]) return false;
+        if (exact.version(op[1]) !== op[2]) return false;
         if (op[3] && redone.has(op[2])) return false;
         break;
       }

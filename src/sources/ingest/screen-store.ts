@@ -31,20 +31,97 @@ export const DEFAULT_MEMORY_ROWS = 1 << 18;
 /** Bytes of extras (JSON) per row of the log's capacity held before the log goes to the file. */
 const EXTRA_BYTES_PER_ROW = 32;
 
-interface PatientEntry {
-  readonly id: string;
-  siteId: string | null;
-  readonly facts: PatientFacts;
+/**
+ * What the store knows of each patient, by index, as columns (typed arrays, arrays of strings)
+ * rather than an object each: a large extract has tens of thousands of patients, all held until
+ * the end of the read. An object per patient, with its facts and an array of segments, cost
+ * about 750 bytes; this about 300.
+ */
+class PatientTable {
+  readonly ids: string[] = [];
+  readonly siteIds: Array<string | null> = [];
+  readonly birthDates: Array<string | null> = [];
+  readonly sexes: Array<PatientFacts['sex']> = [];
+  readonly deceasedAt: Array<string | null> = [];
   /** Rows so far, in the file and in memory. */
-  length: number;
-  lastTime: number;
-  /** The patient's segments in the file, three numbers each: byte offset, rows, bytes of extras. */
-  readonly segments: number[];
+  length = new Float64Array(INITIAL_PATIENTS);
+  lastTime = new Float64Array(INITIAL_PATIENTS);
   /** Rows in the sorted last log (after finish()), from byte `tailAt` of it, and the bytes of their extras after them. */
-  tailAt: number;
-  tailRows: number;
-  tailExtraBytes: number;
+  tailAt = new Float64Array(INITIAL_PATIENTS);
+  tailRows = new Float64Array(INITIAL_PATIENTS);
+  tailExtraBytes = new Float64Array(INITIAL_PATIENTS);
+  /** The first and the last of the patient's segments in the file (-1: none). */
+  firstSegment = new Int32Array(INITIAL_PATIENTS);
+  lastSegment = new Int32Array(INITIAL_PATIENTS);
+
+  // The segments of the file, a list per patient: byte offset, rows, bytes of extras, next (-1: none).
+  segmentOffset = new Float64Array(INITIAL_PATIENTS);
+  segmentRows = new Uint32Array(INITIAL_PATIENTS);
+  segmentExtraBytes = new Uint32Array(INITIAL_PATIENTS);
+  segmentNext = new Int32Array(INITIAL_PATIENTS);
+  segments = 0;
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  add(id: string): number {
+    const index = this.ids.length;
+    if (index === this.length.length) {
+      const size = grownSize(index);
+      this.length = grown(this.length, size);
+      this.lastTime = grown(this.lastTime, size);
+      this.tailAt = grown(this.tailAt, size);
+      this.tailRows = grown(this.tailRows, size);
+      this.tailExtraBytes = grown(this.tailExtraBytes, size);
+      this.firstSegment = grown(this.firstSegment, size);
+      this.lastSegment = grown(this.lastSegment, size);
+    }
+    this.ids.push(id);
+    this.siteIds.push(null);
+    this.birthDates.push(null);
+    this.sexes.push(null);
+    this.deceasedAt.push(null);
+    this.length[index] = 0;
+    this.lastTime[index] = Number.NEGATIVE_INFINITY;
+    this.firstSegment[index] = -1;
+    this.lastSegment[index] = -1;
+    return index;
+  }
+
+  /** Appends a segment of the file to a patient's list. */
+  addSegment(patient: number, offset: number, rows: number, extraBytes: number): void {
+    const s = this.segments++;
+    if (s === this.segmentOffset.length) {
+      const size = grownSize(s);
+      this.segmentOffset = grown(this.segmentOffset, size);
+      this.segmentRows = grown(this.segmentRows, size);
+      this.segmentExtraBytes = grown(this.segmentExtraBytes, size);
+      this.segmentNext = grown(this.segmentNext, size);
+    }
+    this.segmentOffset[s] = offset;
+    this.segmentRows[s] = rows;
+    this.segmentExtraBytes[s] = extraBytes;
+    this.segmentNext[s] = -1;
+    const last = this.lastSegment[patient]!;
+    if (last === -1) this.firstSegment[patient] = s;
+    else this.segmentNext[last] = s;
+    this.lastSegment[patient] = s;
+  }
 }
+
+const INITIAL_PATIENTS = 1024;
+/** Columns grow by half (not double): they are most of what the store holds per patient. */
+const grownSize = (size: number): number => Math.ceil(size * 1.5) + INITIAL_PATIENTS;
+
+function grown<T extends Float64Array | Int32Array | Uint32Array>(column: T, size: number): T {
+  const next = new (column.constructor as new (size: number) => T)(size);
+  next.set(column);
+  return next;
+}
+
+/** The sexes a source states, each held as one string whatever text it came from. */
+const SEXES: ReadonlyMap<string, NonNullable<PatientFacts['sex']>> = new Map(['female', 'male', 'other', 'unknown'].map((sex) => [sex, sex as NonNullable<PatientFacts['sex']>]));
 
 const pad8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
 const utf8Encoder = new TextEncoder();
@@ -55,7 +132,9 @@ export class PatientStore {
   readonly #capacity: number;
   readonly #dir: string;
   readonly #index = new Map<string, number>();
-  readonly #patients: PatientEntry[] = [];
+  readonly #patients = new PatientTable();
+  /** Site ids, each held once. */
+  readonly #sites = new Map<string, string>();
 
   // The log: rows in arrival order (let go at finish()).
   #patient: Uint32Array;
@@ -97,7 +176,7 @@ export class PatientStore {
 
   /** Patients seen (with measurements or a patient record). */
   get size(): number {
-    return this.#patients.length;
+    return this.#patients.size;
   }
 
   /** Bytes written to the temporary file so far. */
@@ -109,19 +188,8 @@ export class PatientStore {
   patient(id: string): number {
     let index = this.#index.get(id);
     if (index === undefined) {
-      index = this.#patients.length;
       const own = detach(id);
-      this.#patients.push({
-        id: own,
-        siteId: null,
-        facts: { id: own, birthDate: null, sex: null, deceasedAt: null },
-        length: 0,
-        lastTime: Number.NEGATIVE_INFINITY,
-        segments: [],
-        tailAt: 0,
-        tailRows: 0,
-        tailExtraBytes: 0,
-      });
+      index = this.#patients.add(own);
       this.#index.set(own, index);
     }
     return index;
@@ -129,11 +197,16 @@ export class PatientStore {
 
   /** Demographics as a source states them; later records fill or replace what they state. */
   facts(record: PatientRecord): void {
-    const entry = this.#patients[this.patient(record.id)]!;
-    if (record.siteId !== undefined) entry.siteId = detach(record.siteId);
-    if (record.birthDate !== undefined) entry.facts.birthDate = detach(record.birthDate);
-    if (record.sex !== undefined) entry.facts.sex = record.sex;
-    if (record.deceasedAt !== undefined) entry.facts.deceasedAt = detach(record.deceasedAt);
+    const p = this.patient(record.id);
+    const patients = this.#patients;
+    if (record.siteId !== undefined) {
+      let site = this.#sites.get(record.siteId);
+      if (site === undefined) this.#sites.set((site = detach(record.siteId)), site);
+      patients.siteIds[p] = site;
+    }
+    if (record.birthDate !== undefined) patients.birthDates[p] = detach(record.birthDate);
+    if (record.sex !== undefined) patients.sexes[p] = SEXES.get(record.sex) ?? record.sex;
+    if (record.deceasedAt !== undefined) patients.deceasedAt[p] = detach(record.deceasedAt);
   }
 
   /** A measurement of the in-process read. */
@@ -178,7 +251,6 @@ export class PatientStore {
 
   #row(patient: number, concept: number, unit: number, reportedUnit: number, value: number, reportedValue: number, time: number, end: number, extra: Extra | undefined): void {
     if (this.#finished) throw new Error('PatientStore: a measurement after finish()');
-    const entry = this.#patients[patient]!;
     const r = this.#used++;
     const rows = this.#rows;
     this.#patient[r] = patient;
@@ -189,8 +261,9 @@ export class PatientStore {
     rows.reportedValue[r] = reportedUnit === 0 ? 0 : reportedValue;
     rows.time[r] = time;
     rows.end[r] = end;
-    if (time > entry.lastTime) entry.lastTime = time;
-    entry.length++;
+    const patients = this.#patients;
+    if (time > patients.lastTime[patient]!) patients.lastTime[patient] = time;
+    patients.length[patient] = patients.length[patient]! + 1;
     if (extra === undefined) this.#extraAt[r] = 0;
     else this.#extra(r, JSON.stringify(extra));
     if (this.#used === this.#capacity || this.#extraUsed >= this.#extraLimit) this.#spill();
@@ -222,7 +295,7 @@ export class PatientStore {
     const patientOf = this.#patient;
     const extraAt = this.#extraAt;
     const extraLength = this.#extraLength;
-    if (this.#slot.length < this.#patients.length) this.#slot = new Int32Array(Math.max(this.#patients.length, this.#slot.length * 2)).fill(-1);
+    if (this.#slot.length < this.#patients.size) this.#slot = new Int32Array(Math.max(this.#patients.size, this.#slot.length * 2)).fill(-1);
     const slot = this.#slot;
     const patients: number[] = [];
     const counts: number[] = [];
@@ -313,7 +386,7 @@ export class PatientStore {
       );
     }
     this.#fileBytes += bytes;
-    for (const [k, p] of patients.entries()) this.#patients[p]!.segments.push(base + offsets[k]!, counts[k]!, extraBytes[k]!);
+    for (const [k, p] of patients.entries()) this.#patients.addSegment(p, base + offsets[k]!, counts[k]!, extraBytes[k]!);
     this.#used = 0;
     this.#extraUsed = 0;
   }
@@ -335,11 +408,11 @@ export class PatientStore {
   finish(): string[] {
     if (!this.#finished) {
       const { patients, offsets, counts, extraBytes } = this.#sort();
+      const table = this.#patients;
       for (const [k, p] of patients.entries()) {
-        const entry = this.#patients[p]!;
-        entry.tailAt = offsets[k]!;
-        entry.tailRows = counts[k]!;
-        entry.tailExtraBytes = extraBytes[k]!;
+        table.tailAt[p] = offsets[k]!;
+        table.tailRows[p] = counts[k]!;
+        table.tailExtraBytes[p] = extraBytes[k]!;
       }
       this.#used = 0;
       this.#extraUsed = 0;
@@ -358,15 +431,16 @@ export class PatientStore {
     if (!this.#finished) throw new Error('PatientStore.take before finish()');
     const index = this.#index.get(id);
     if (index === undefined) throw new Error(`PatientStore: no patient ${id}`);
-    const entry = this.#patients[index]!;
-    const block = new Block(entry.length);
+    const patients = this.#patients;
+    const length = patients.length[index]!;
+    const block = new Block(length);
     const extras: Array<[number, Extra]> = [];
     let at = 0;
     let scratch: ArrayBuffer | undefined;
-    for (let s = 0; s < entry.segments.length; s += 3) {
-      const offset = entry.segments[s]!;
-      const rows = entry.segments[s + 1]!;
-      const extraBytes = entry.segments[s + 2]!;
+    for (let s = patients.firstSegment[index]!; s !== -1; s = patients.segmentNext[s]!) {
+      const offset = patients.segmentOffset[s]!;
+      const rows = patients.segmentRows[s]!;
+      const extraBytes = patients.segmentExtraBytes[s]!;
       const bytes = pad8(rows * ROW_BYTES) + extraBytes;
       if (scratch === undefined || scratch.byteLength < bytes) scratch = new ArrayBuffer(pad8(bytes));
       let read = 0;
@@ -379,16 +453,28 @@ export class PatientStore {
       readExtras(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes), at, extras);
       at += rows;
     }
-    if (entry.tailRows > 0) {
-      block.copy(new Block(entry.tailRows, this.#sorted!, entry.tailAt), at);
-      readExtras(new Uint8Array(this.#sorted!, entry.tailAt + pad8(entry.tailRows * ROW_BYTES), entry.tailExtraBytes), at, extras);
+    const tailRows = patients.tailRows[index]!;
+    if (tailRows > 0) {
+      const tailAt = patients.tailAt[index]!;
+      block.copy(new Block(tailRows, this.#sorted!, tailAt), at);
+      readExtras(new Uint8Array(this.#sorted!, tailAt + pad8(tailRows * ROW_BYTES), patients.tailExtraBytes[index]!), at, extras);
     }
-    const transfer: PatientTransfer = { id: entry.id, siteId: entry.siteId, facts: entry.facts, length: entry.length, lastTime: entry.lastTime, block: block.buffer, extras };
-    // Forget the patient (its entry stays, emptied, so indexes hold).
-    entry.segments.length = 0;
-    entry.tailRows = 0;
-    entry.tailExtraBytes = 0;
-    entry.length = 0;
+    const own = patients.ids[index]!;
+    const transfer: PatientTransfer = {
+      id: own,
+      siteId: patients.siteIds[index]!,
+      facts: { id: own, birthDate: patients.birthDates[index]!, sex: patients.sexes[index]!, deceasedAt: patients.deceasedAt[index]! },
+      length,
+      lastTime: patients.lastTime[index]!,
+      block: block.buffer,
+      extras,
+    };
+    // Forget the patient's measurements (its index stays).
+    patients.firstSegment[index] = -1;
+    patients.lastSegment[index] = -1;
+    patients.tailRows[index] = 0;
+    patients.tailExtraBytes[index] = 0;
+    patients.length[index] = 0;
     return transfer;
   }
 
