@@ -7,7 +7,7 @@ import { defaultConceptDictionary } from '../../src/sources/concepts/dictionary.
 import type { SourceMeasurement } from '../../src/sources/import-format.ts';
 import { type PatientScreen, type ScreenOptions, runScreen } from '../../src/sources/ingest/screen.ts';
 import { chunkLines } from '../../src/sources/ingest/screen-chunks.ts';
-import { Block, Codes, PatientColumns } from '../../src/sources/ingest/screen-patient.ts';
+import { Block, Codes, PatientColumns, type PatientTransfer } from '../../src/sources/ingest/screen-patient.ts';
 import { PatientStore } from '../../src/sources/ingest/screen-store.ts';
 import { syntheticCohort } from '../../src/sources/synthetic/cohort.ts';
 import { exportFhirNdjson } from '../../src/sources/synthetic/export-fhir.ts';
@@ -35,6 +35,16 @@ function measurements(count: number): SourceMeasurement[] {
   return list;
 }
 
+/** Every patient the store hands out after finish(), in order; checks the count finish() gave. */
+function drain(store: PatientStore): PatientTransfer[] {
+  const count = store.finish();
+  const patients: PatientTransfer[] = [];
+  for (let patient = store.next(); patient !== undefined; patient = store.next()) patients.push(patient);
+  assert.equal(patients.length, count, 'finish() counts the patients next() hands out');
+  assert.equal(store.next(), undefined);
+  return patients;
+}
+
 describe('the screen measurement store', () => {
   let tmp: string;
   before(() => {
@@ -54,10 +64,9 @@ describe('the screen measurement store', () => {
       const spilled = store.spilledBytes;
       // The file is removed as soon as it is opened: nothing is left behind even if the process dies.
       assert.deepEqual(fs.readdirSync(dir), []);
-      const ids = store.finish();
-      const patients = ids.map((id) => {
-        const columns = new PatientColumns(store.take(id));
-        return { id, facts: columns.patientFacts(), lastTime: columns.lastTime, measurements: columns.measurements(codes.values) };
+      const patients = drain(store).map((transfer) => {
+        const columns = new PatientColumns(transfer);
+        return { id: columns.id, facts: columns.patientFacts(), lastTime: columns.lastTime, measurements: columns.measurements(codes.values) };
       });
       store.close();
       return { spilled, patients };
@@ -110,10 +119,11 @@ describe('the screen measurement store', () => {
       }
     }
     assert.ok(store.spilledBytes > 0);
-    const ids = store.finish();
-    assert.equal(ids.length, patients);
-    for (const [p, id] of ids.entries()) {
-      const transfer = store.take(id);
+    const transfers = drain(store);
+    assert.equal(transfers.length, patients);
+    for (const [p, transfer] of transfers.entries()) {
+      const id = `patient-${String(p).padStart(5, '0')}`;
+      assert.equal(transfer.id, id);
       const columns = new PatientColumns(transfer);
       assert.deepEqual(
         columns.measurements(codes.values).map((m) => m.value),
@@ -128,8 +138,6 @@ describe('the screen measurement store', () => {
         sex: p % 2 === 0 ? 'female' : 'male',
         deceasedAt: p % 7 === 0 ? '2026-01-20T00:00:00.000Z' : null,
       });
-      // Taken: forgotten.
-      assert.equal(store.take(id).length, 0);
     }
     store.close();
   });
@@ -151,10 +159,14 @@ describe('the screen measurement store', () => {
     const store = new PatientStore(codes, { memoryRows: 1000, dir });
     for (const m of input) store.push(m, true);
     assert.ok(store.spilledBytes > 0, 'the extras sent the log to the file');
-    const ids = store.finish();
-    assert.deepEqual(ids, ['Q-0', 'Q-1', 'Q-2-long-id-\ud800', 'Q-2-long-id-\udbff']);
-    for (const id of ids) {
-      const got = new PatientColumns(store.take(id)).measurements(codes.values);
+    const transfers = drain(store);
+    assert.deepEqual(
+      transfers.map((t) => t.id),
+      ['Q-0', 'Q-1', 'Q-2-long-id-\ud800', 'Q-2-long-id-\udbff'],
+    );
+    for (const transfer of transfers) {
+      const id = transfer.id;
+      const got = new PatientColumns(transfer).measurements(codes.values);
       const expected = input
         .filter((m) => m.patientId === id)
         .map((m) => ({ patientId: m.patientId, concept: m.concept, value: m.value, unit: m.unit, time: m.time, provenance: m.provenance }));

@@ -253,19 +253,19 @@ export class ScreenPool {
   }
 
   /**
-   * Assesses `ids` (in this order) on the workers; `emit` gets each result in that order.
-   * `take` hands over a patient's measurements (and forgets them).
+   * Assesses `count` patients on the workers, in the order `take` hands them over (with their
+   * measurements); `emit` gets each result in that order.
    */
   async assess(
-    ids: readonly string[],
-    take: (id: string) => PatientTransfer,
+    count: number,
+    take: () => PatientTransfer,
     codes: readonly string[],
     emit: (result: PatientScreen) => void,
     options: { recycleHeapBytes?: number } = {},
   ): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
     const recycleAt = options.recycleHeapBytes ?? RECYCLE_HEAP_BYTES;
-    const batches = Math.ceil(ids.length / ASSESS_BATCH);
+    const batches = Math.ceil(count / ASSESS_BATCH);
     // The reading threads hold the parser states and the garbage of parsing: fresh ones assess.
     if (batches > 0) for (const worker of [...this.workers]) if (worker.busy === 0) this.#replace(worker);
     const done = new Map<number, PatientScreen[]>();
@@ -278,8 +278,8 @@ export class ScreenPool {
         const batch = sent++;
         const patients: PatientTransfer[] = [];
         const buffers: ArrayBuffer[] = [];
-        for (const id of ids.slice(batch * ASSESS_BATCH, (batch + 1) * ASSESS_BATCH)) {
-          const patient = take(id);
+        for (let i = batch * ASSESS_BATCH; i < Math.min(count, (batch + 1) * ASSESS_BATCH); i++) {
+          const patient = take();
           patients.push(patient);
           buffers.push(patient.block);
         }

@@ -1,19 +1,25 @@
 /**
  * Where the screen keeps the patients' measurements until every file is read (a FHIR Bulk Data
  * export holds each resource type in a file of its own, so no patient is complete before the
- * end), with memory bounded whatever the size of the input.
+ * end), with memory bounded whatever the size of the input and the number of patients.
  *
  * Rows come in file order into a log of fixed size in memory (numbers only: patient, concept,
  * unit, values, times; the few extras a result may cite, such as an antibiotic's record id, go
  * as UTF-8 JSON into a byte log beside it, never as objects: a file of antibiotics or cultures
  * brings one per row, and holding them as objects cost the main thread tens of MB of heap on a
- * large extract). When the log is full (rows or extra bytes) it is sorted by patient (stably, so
- * each patient's rows keep their order) and written to a temporary file as one segment per
- * patient, and the log starts again: memory holds one log and one sorted copy of it (about 20 MB
- * by default, plus up to 8 MB of extras each), the file about 40 bytes a measurement. At the end
- * the last log is sorted in memory, and each patient, when its turn comes, is read back from its
- * segments into one block of columns (screen-patient.ts) and forgotten. An input whose
- * measurements fit in one log never touches the disk.
+ * large extract). When the log is full (rows, extra bytes, or patients) it is sorted by patient
+ * id (stably, so each patient's rows keep their order) and written to a temporary file as a
+ * run: one segment per patient, then the run's directory (a line of JSON per patient, in id
+ * order: id, where its segment is, the demographics its records stated). The log then starts
+ * again, patients and all: memory holds one log and one sorted copy of it (about 20 MB by
+ * default, plus up to 8 MB of extras each) and nothing per patient of earlier runs; the file
+ * about 40 bytes a measurement.
+ *
+ * At the end the last log is sorted in memory as the last run, and the runs are merged by
+ * patient id (reading each directory a few KB at a time): each patient, in id order, is read
+ * back from its segments, in run order, into one block of columns (screen-patient.ts), its
+ * demographics folded in the order they were stated. An input whose measurements fit in one log
+ * never touches the disk.
  *
  * The file is removed as soon as it is opened where the system allows it (so nothing is left
  * behind if the process is killed), else on close().
@@ -32,111 +38,48 @@ export const DEFAULT_MEMORY_ROWS = 1 << 18;
 const EXTRA_BYTES_PER_ROW = 32;
 
 /**
- * What the store knows of each patient, by index, as columns (typed arrays, arrays of strings)
- * rather than an object each: a large extract has tens of thousands of patients, all held until
- * the end of the read. An object per patient, with its facts and an array of segments, cost
- * about 750 bytes; this about 300.
+ * Patients in one log at most (a file of Patient resources brings patients without
+ * measurements, each with its demographics held until the log goes to the file).
  */
-class PatientTable {
-  readonly ids: string[] = [];
-  readonly siteIds: Array<string | null> = [];
-  readonly birthDates: Array<string | null> = [];
-  readonly sexes: Array<PatientFacts['sex']> = [];
-  readonly deceasedAt: Array<string | null> = [];
-  /** Rows so far, in the file and in memory. */
-  length = new Float64Array(INITIAL_PATIENTS);
-  lastTime = new Float64Array(INITIAL_PATIENTS);
-  /** Rows in the sorted last log (after finish()), from byte `tailAt` of it, and the bytes of their extras after them. */
-  tailAt = new Float64Array(INITIAL_PATIENTS);
-  tailRows = new Float64Array(INITIAL_PATIENTS);
-  tailExtraBytes = new Float64Array(INITIAL_PATIENTS);
-  /** The first and the last of the patient's segments in the file (-1: none). */
-  firstSegment = new Int32Array(INITIAL_PATIENTS);
-  lastSegment = new Int32Array(INITIAL_PATIENTS);
+const MAX_LOG_PATIENTS = 16_384;
 
-  // The segments of the file, a list per patient: byte offset, rows, bytes of extras, next (-1: none).
-  segmentOffset = new Float64Array(INITIAL_PATIENTS);
-  segmentRows = new Uint32Array(INITIAL_PATIENTS);
-  segmentExtraBytes = new Uint32Array(INITIAL_PATIENTS);
-  segmentNext = new Int32Array(INITIAL_PATIENTS);
-  segments = 0;
+/** Bytes of a run's directory read at a time while merging. */
+const DIRECTORY_READ_BYTES = 8 * 1024;
 
-  get size(): number {
-    return this.ids.length;
-  }
-
-  add(id: string): number {
-    const index = this.ids.length;
-    if (index === this.length.length) {
-      const size = grownSize(index);
-      this.length = grown(this.length, size);
-      this.lastTime = grown(this.lastTime, size);
-      this.tailAt = grown(this.tailAt, size);
-      this.tailRows = grown(this.tailRows, size);
-      this.tailExtraBytes = grown(this.tailExtraBytes, size);
-      this.firstSegment = grown(this.firstSegment, size);
-      this.lastSegment = grown(this.lastSegment, size);
-    }
-    this.ids.push(id);
-    this.siteIds.push(null);
-    this.birthDates.push(null);
-    this.sexes.push(null);
-    this.deceasedAt.push(null);
-    this.length[index] = 0;
-    this.lastTime[index] = Number.NEGATIVE_INFINITY;
-    this.firstSegment[index] = -1;
-    this.lastSegment[index] = -1;
-    return index;
-  }
-
-  /** Appends a segment of the file to a patient's list. */
-  addSegment(patient: number, offset: number, rows: number, extraBytes: number): void {
-    const s = this.segments++;
-    if (s === this.segmentOffset.length) {
-      const size = grownSize(s);
-      this.segmentOffset = grown(this.segmentOffset, size);
-      this.segmentRows = grown(this.segmentRows, size);
-      this.segmentExtraBytes = grown(this.segmentExtraBytes, size);
-      this.segmentNext = grown(this.segmentNext, size);
-    }
-    this.segmentOffset[s] = offset;
-    this.segmentRows[s] = rows;
-    this.segmentExtraBytes[s] = extraBytes;
-    this.segmentNext[s] = -1;
-    const last = this.lastSegment[patient]!;
-    if (last === -1) this.firstSegment[patient] = s;
-    else this.segmentNext[last] = s;
-    this.lastSegment[patient] = s;
-  }
+/** Demographics as a patient's records stated them (later statements fill or replace earlier ones). */
+interface StatedFacts {
+  siteId?: string;
+  birthDate?: string;
+  sex?: NonNullable<PatientFacts['sex']>;
+  deceasedAt?: string;
 }
 
-const INITIAL_PATIENTS = 1024;
-/** Columns grow by half (not double): they are most of what the store holds per patient. */
-const grownSize = (size: number): number => Math.ceil(size * 1.5) + INITIAL_PATIENTS;
+/** A patient in a run: its segment (byte offset, rows, bytes of extras) and what its records stated. */
+type DirectoryEntry = [id: string, offset: number, rows: number, extraBytes: number, facts?: StatedFacts];
 
-function grown<T extends Float64Array | Int32Array | Uint32Array>(column: T, size: number): T {
-  const next = new (column.constructor as new (size: number) => T)(size);
-  next.set(column);
-  return next;
+/** A run in the file: where its directory is. */
+interface Run {
+  directoryAt: number;
+  directoryBytes: number;
 }
-
-/** The sexes a source states, each held as one string whatever text it came from. */
-const SEXES: ReadonlyMap<string, NonNullable<PatientFacts['sex']>> = new Map(['female', 'male', 'other', 'unknown'].map((sex) => [sex, sex as NonNullable<PatientFacts['sex']>]));
 
 const pad8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class PatientStore {
   readonly #codes: Codes;
   readonly #capacity: number;
   readonly #dir: string;
-  readonly #index = new Map<string, number>();
-  readonly #patients = new PatientTable();
-  /** Site ids, each held once. */
-  readonly #sites = new Map<string, string>();
+  readonly #maxPatients: number;
 
-  // The log: rows in arrival order (let go at finish()).
+  // The log: its patients (index in the log -> id, demographics stated) and its rows in arrival order.
+  #index = new Map<string, number>();
+  /** Counts the logs (patient indexes are valid within one). */
+  #logNumber = 0;
+  #ids: string[] = [];
+  #facts: Array<StatedFacts | undefined> = [];
   #patient: Uint32Array;
   #rows: Block;
   #used = 0;
@@ -150,21 +93,24 @@ export class PatientStore {
   #extraUsed = 0;
   readonly #extraLimit: number;
 
-  /** Sorting a log: each patient's place in the sorted log (-1: none). */
-  #slot = new Int32Array(0);
   /** The sorted log: segments one after the other, each a Block at a multiple of 8 bytes. */
   #sorted: ArrayBuffer | undefined;
 
+  readonly #runs: Run[] = [];
   #fd: number | undefined;
   #file: string | undefined;
   #fileBytes = 0;
-  #finished = false;
+
+  /** After finish(): the last log's directory (its segments are in #sorted), and the merge handing out patients. */
+  #tail: DirectoryEntry[] | undefined;
+  #merge: RunMerge | undefined;
 
   constructor(codes: Codes, options: { memoryRows?: number; dir?: string } = {}) {
     const capacity = options.memoryRows ?? DEFAULT_MEMORY_ROWS;
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`the measurements kept in memory (memoryMeasurements) must be a whole number >= 1, got ${capacity}`);
     this.#codes = codes;
     this.#capacity = capacity;
+    this.#maxPatients = Math.min(capacity, MAX_LOG_PATIENTS);
     this.#dir = options.dir ?? os.tmpdir();
     this.#patient = new Uint32Array(capacity);
     this.#rows = new Block(capacity);
@@ -174,22 +120,21 @@ export class PatientStore {
     this.#extraLog = new Uint8Array(0);
   }
 
-  /** Patients seen (with measurements or a patient record). */
-  get size(): number {
-    return this.#patients.size;
-  }
-
   /** Bytes written to the temporary file so far. */
   get spilledBytes(): number {
     return this.#fileBytes;
   }
 
-  /** The index of a patient, added when new. */
-  patient(id: string): number {
+  /** The index of a patient in the log, added when new. */
+  #patientIndex(id: string): number {
+    if (this.#tail !== undefined) throw new Error('PatientStore: a measurement or patient record after finish()');
     let index = this.#index.get(id);
     if (index === undefined) {
+      if (this.#ids.length >= this.#maxPatients) this.#spill();
+      index = this.#ids.length;
       const own = detach(id);
-      index = this.#patients.add(own);
+      this.#ids.push(own);
+      this.#facts.push(undefined);
       this.#index.set(own, index);
     }
     return index;
@@ -197,23 +142,20 @@ export class PatientStore {
 
   /** Demographics as a source states them; later records fill or replace what they state. */
   facts(record: PatientRecord): void {
-    const p = this.patient(record.id);
-    const patients = this.#patients;
-    if (record.siteId !== undefined) {
-      let site = this.#sites.get(record.siteId);
-      if (site === undefined) this.#sites.set((site = detach(record.siteId)), site);
-      patients.siteIds[p] = site;
-    }
-    if (record.birthDate !== undefined) patients.birthDates[p] = detach(record.birthDate);
-    if (record.sex !== undefined) patients.sexes[p] = SEXES.get(record.sex) ?? record.sex;
-    if (record.deceasedAt !== undefined) patients.deceasedAt[p] = detach(record.deceasedAt);
+    const p = this.#patientIndex(record.id);
+    const stated = this.#facts[p] ?? {};
+    if (record.siteId !== undefined) stated.siteId = record.siteId;
+    if (record.birthDate !== undefined) stated.birthDate = record.birthDate;
+    if (record.sex !== undefined) stated.sex = record.sex;
+    if (record.deceasedAt !== undefined) stated.deceasedAt = record.deceasedAt;
+    this.#facts[p] = stated;
   }
 
   /** A measurement of the in-process read. */
   push(m: SourceMeasurement, cite: boolean): void {
     const codes = this.#codes;
     this.#row(
-      this.patient(m.patientId),
+      this.#patientIndex(m.patientId),
       codes.of(m.concept),
       codes.of(m.unit),
       m.reported === undefined ? 0 : codes.of(m.reported.unit) + 1,
@@ -227,16 +169,31 @@ export class PatientStore {
 
   /** A worker's packed rows, with its codes translated by `codes` (its code -> this store's). */
   pushPacked(rows: PackedRows, codes: readonly number[]): void {
-    const patients = rows.patientIds.map((id) => this.patient(id));
     const patient = new Uint32Array(rows.buffer, 0, rows.count);
     const block = new Block(rows.count, rows.buffer, packedBlockOffset(rows.count));
+    // The chunk's patients' indexes in the log, looked up once per log (a spill starts a new one).
+    const indexes = new Int32Array(rows.patientIds.length);
+    let log = -1;
     let nextExtra = 0;
     for (let i = 0; i < rows.count; i++) {
       let extra: Extra | undefined;
       if (nextExtra < rows.extras.length && rows.extras[nextExtra]![0] === i) extra = rows.extras[nextExtra++]![1];
       const reportedUnit = block.reportedUnit[i]!;
+      if (log !== this.#logNumber) {
+        indexes.fill(-1);
+        log = this.#logNumber;
+      }
+      let index = indexes[patient[i]!]!;
+      if (index === -1) {
+        index = this.#patientIndex(rows.patientIds[patient[i]!]!);
+        if (log !== this.#logNumber) {
+          indexes.fill(-1);
+          log = this.#logNumber;
+        }
+        indexes[patient[i]!] = index;
+      }
       this.#row(
-        patients[patient[i]!]!,
+        index,
         codes[block.concept[i]!]!,
         codes[block.unit[i]!]!,
         reportedUnit === 0 ? 0 : codes[reportedUnit - 1]! + 1,
@@ -249,8 +206,8 @@ export class PatientStore {
     }
   }
 
+  /** A row of the log's patient `patient` (an index from #patientIndex, taken since the last spill). */
   #row(patient: number, concept: number, unit: number, reportedUnit: number, value: number, reportedValue: number, time: number, end: number, extra: Extra | undefined): void {
-    if (this.#finished) throw new Error('PatientStore: a measurement after finish()');
     const r = this.#used++;
     const rows = this.#rows;
     this.#patient[r] = patient;
@@ -261,9 +218,6 @@ export class PatientStore {
     rows.reportedValue[r] = reportedUnit === 0 ? 0 : reportedValue;
     rows.time[r] = time;
     rows.end[r] = end;
-    const patients = this.#patients;
-    if (time > patients.lastTime[patient]!) patients.lastTime[patient] = time;
-    patients.length[patient] = patients.length[patient]! + 1;
     if (extra === undefined) this.#extraAt[r] = 0;
     else this.#extra(r, JSON.stringify(extra));
     if (this.#used === this.#capacity || this.#extraUsed >= this.#extraLimit) this.#spill();
@@ -285,54 +239,46 @@ export class PatientStore {
   }
 
   /**
-   * Sorts the log by patient into #sorted (a segment per patient: its rows as a Block at a
-   * multiple of 8 bytes, then the extras of those rows, if any, as the UTF-8 JSON array
-   * [[row, extra], ...] with rows counted from the segment's first); returns the patients in it,
-   * in order of first row, with each one's segment start (bytes), rows and bytes of extras.
+   * Sorts the log by patient id into #sorted (a segment per patient with rows: its rows as a
+   * Block at a multiple of 8 bytes, then the extras of those rows, if any, as the UTF-8 JSON
+   * array [[row, extra], ...] with rows counted from the segment's first); returns the log's
+   * patients in id order with their segments (offsets from `base`), and the bytes used.
    */
-  #sort(): { patients: number[]; offsets: number[]; counts: number[]; extraBytes: number[]; bytes: number } {
+  #sort(base: number): { directory: DirectoryEntry[]; bytes: number } {
     const used = this.#used;
     const patientOf = this.#patient;
     const extraAt = this.#extraAt;
     const extraLength = this.#extraLength;
-    if (this.#slot.length < this.#patients.size) this.#slot = new Int32Array(Math.max(this.#patients.size, this.#slot.length * 2)).fill(-1);
-    const slot = this.#slot;
-    const patients: number[] = [];
-    const counts: number[] = [];
+    const count = this.#ids.length;
+    const counts = new Uint32Array(count);
     // Each patient's extras as JSON: "[" + "[row," + extra + "]" joined by "," + "]".
-    const extraBytes: number[] = [];
+    const extraBytes = new Float64Array(count);
     for (let r = 0; r < used; r++) {
       const p = patientOf[r]!;
-      let k = slot[p]!;
-      if (k === -1) {
-        k = slot[p] = patients.length;
-        patients.push(p);
-        counts.push(0);
-        extraBytes.push(0);
-      }
-      const row = counts[k]!++;
-      if (extraAt[r] !== 0) extraBytes[k] = (extraBytes[k] === 0 ? 2 : extraBytes[k]! + 1) + 3 + String(row).length + extraLength[r]!;
+      const row = counts[p]!++;
+      if (extraAt[r] !== 0) extraBytes[p] = (extraBytes[p] === 0 ? 2 : extraBytes[p]! + 1) + 3 + String(row).length + extraLength[r]!;
     }
-    const offsets: number[] = [];
+    const order = Array.from({ length: count }, (_, p) => p).sort((a, b) => byId(this.#ids[a]!, this.#ids[b]!));
+    const offsets = new Float64Array(count);
     let bytes = 0;
-    for (let k = 0; k < patients.length; k++) {
-      offsets.push(bytes);
-      bytes += pad8(counts[k]! * ROW_BYTES) + pad8(extraBytes[k]!);
+    for (const p of order) {
+      offsets[p] = bytes;
+      bytes += pad8(counts[p]! * ROW_BYTES) + pad8(extraBytes[p]!);
     }
-    if (this.#sorted === undefined || this.#sorted.byteLength < bytes) this.#sorted = new ArrayBuffer(Math.max(bytes, pad8(this.#capacity * ROW_BYTES) + 8 * patients.length));
+    if (this.#sorted === undefined || this.#sorted.byteLength < bytes) this.#sorted = new ArrayBuffer(Math.max(bytes, pad8(this.#capacity * ROW_BYTES) + 8 * this.#maxPatients));
     const sorted = this.#sorted;
     // A stable counting sort: each row to the next free row of its patient's segment, with the
-    // columns of segment k at float64 index f64[k] (value, reported value, start, end, each
-    // counts[k] long) and uint16 index u16[k] (concept, unit, reported unit); its extras from
-    // byte extraNext[k].
-    const f64 = new Float64Array(patients.length);
-    const u16 = new Float64Array(patients.length);
-    const extraNext = new Float64Array(patients.length);
-    const next = new Uint32Array(patients.length);
-    for (let k = 0; k < patients.length; k++) {
-      f64[k] = offsets[k]! / 8;
-      u16[k] = (offsets[k]! + counts[k]! * 32) / 2;
-      extraNext[k] = offsets[k]! + pad8(counts[k]! * ROW_BYTES);
+    // columns of patient p's segment at float64 index f64[p] (value, reported value, start, end,
+    // each counts[p] long) and uint16 index u16[p] (concept, unit, reported unit); its extras
+    // from byte extraNext[p].
+    const f64 = new Float64Array(count);
+    const u16 = new Float64Array(count);
+    const extraNext = new Float64Array(count);
+    const next = new Uint32Array(count);
+    for (let p = 0; p < count; p++) {
+      f64[p] = offsets[p]! / 8;
+      u16[p] = (offsets[p]! + counts[p]! * 32) / 2;
+      extraNext[p] = offsets[p]! + pad8(counts[p]! * ROW_BYTES);
     }
     const doubles = new Float64Array(sorted, 0, sorted.byteLength / 8);
     const shorts = new Uint16Array(sorted, 0, sorted.byteLength / 2);
@@ -340,55 +286,70 @@ export class PatientStore {
     const extraLog = this.#extraLog;
     const rows = this.#rows;
     for (let r = 0; r < used; r++) {
-      const k = slot[patientOf[r]!]!;
-      const n = counts[k]!;
-      const at = next[k]!++;
-      const d = f64[k]! + at;
+      const p = patientOf[r]!;
+      const n = counts[p]!;
+      const at = next[p]!++;
+      const d = f64[p]! + at;
       doubles[d] = rows.value[r]!;
       doubles[d + n] = rows.reportedValue[r]!;
       doubles[d + 2 * n] = rows.time[r]!;
       doubles[d + 3 * n] = rows.end[r]!;
-      const h = u16[k]! + at;
+      const h = u16[p]! + at;
       shorts[h] = rows.concept[r]!;
       shorts[h + n] = rows.unit[r]!;
       shorts[h + 2 * n] = rows.reportedUnit[r]!;
       const from = extraAt[r]!;
       if (from !== 0) {
-        let e = extraNext[k]!;
-        const first = e === offsets[k]! + pad8(n * ROW_BYTES);
+        let e = extraNext[p]!;
+        const first = e === offsets[p]! + pad8(n * ROW_BYTES);
         e += utf8Encoder.encodeInto(`${first ? '[' : ','}[${at},`, bytesView.subarray(e)).written;
         bytesView.set(extraLog.subarray(from - 1, from - 1 + extraLength[r]!), e);
         e += extraLength[r]!;
         bytesView[e++] = RIGHT_BRACKET;
-        extraNext[k] = e;
+        extraNext[p] = e;
       }
     }
-    for (let k = 0; k < patients.length; k++) {
-      slot[patients[k]!] = -1;
-      if (extraBytes[k]! > 0) bytesView[extraNext[k]!] = RIGHT_BRACKET;
+    const directory: DirectoryEntry[] = [];
+    for (const p of order) {
+      if (extraBytes[p]! > 0) bytesView[extraNext[p]!] = RIGHT_BRACKET;
+      const entry: DirectoryEntry = [this.#ids[p]!, base + offsets[p]!, counts[p]!, extraBytes[p]!];
+      const stated = this.#facts[p];
+      if (stated !== undefined) entry.push(stated);
+      directory.push(entry);
     }
-    return { patients, offsets, counts, extraBytes, bytes };
+    return { directory, bytes };
   }
 
-  /** Writes the log to the file, sorted by patient, and empties it. */
+  /** Empties the log, patients included. */
+  #reset(): void {
+    this.#logNumber++;
+    this.#used = 0;
+    this.#extraUsed = 0;
+    this.#index = new Map();
+    this.#ids = [];
+    this.#facts = [];
+  }
+
+  /** Writes the log to the file as a run (segments sorted by patient id, then the directory) and empties it. */
   #spill(): void {
-    const { patients, offsets, counts, extraBytes, bytes } = this.#sort();
+    if (this.#ids.length === 0) return;
     const base = this.#fileBytes;
-    let written = 0;
-    const view = new Uint8Array(this.#sorted!, 0, bytes);
+    const { directory, bytes } = this.#sort(base);
+    const text = directory.map((entry) => JSON.stringify(entry)).join('\n');
+    const lines = Buffer.from(`${text}\n`, 'utf8');
     try {
       const fd = this.#open();
-      while (written < bytes) written += fs.writeSync(fd, view, written, bytes - written, base + written);
+      writeAll(fd, new Uint8Array(this.#sorted!, 0, bytes), base);
+      writeAll(fd, lines, base + bytes);
     } catch (error) {
       throw new Error(
         `screen: cannot write the measurements that do not fit in memory to a temporary file in ${this.#dir} (${(error as Error).message}); give a directory with room for about 40 bytes a measurement (runScreen's tempDir, or TMPDIR)`,
         { cause: error },
       );
     }
-    this.#fileBytes += bytes;
-    for (const [k, p] of patients.entries()) this.#patients.addSegment(p, base + offsets[k]!, counts[k]!, extraBytes[k]!);
-    this.#used = 0;
-    this.#extraUsed = 0;
+    this.#runs.push({ directoryAt: base + bytes, directoryBytes: lines.length });
+    this.#fileBytes += bytes + lines.length;
+    this.#reset();
   }
 
   #open(): number {
@@ -404,78 +365,80 @@ export class PatientStore {
     return this.#fd;
   }
 
-  /** Ends the read: the patients, in id order, ready to be taken. */
-  finish(): string[] {
-    if (!this.#finished) {
-      const { patients, offsets, counts, extraBytes } = this.#sort();
-      const table = this.#patients;
-      for (const [k, p] of patients.entries()) {
-        table.tailAt[p] = offsets[k]!;
-        table.tailRows[p] = counts[k]!;
-        table.tailExtraBytes[p] = extraBytes[k]!;
-      }
-      this.#used = 0;
-      this.#extraUsed = 0;
-      this.#finished = true;
+  /**
+   * Ends the read: sorts the last log in memory and returns the number of patients. They are
+   * then handed out, in id order, by next().
+   */
+  finish(): number {
+    if (this.#tail === undefined) {
+      this.#tail = this.#sort(0).directory;
+      this.#reset();
       this.#patient = new Uint32Array(0);
       this.#rows = new Block(0);
       this.#extraAt = new Uint32Array(0);
       this.#extraLength = new Uint32Array(0);
       this.#extraLog = new Uint8Array(0);
+      // Counted by a merge of the directories alone.
+      const counting = this.#startMerge();
+      let patients = 0;
+      while (counting.next() !== undefined) patients++;
+      this.#merge = this.#startMerge();
+      return patients;
     }
-    return [...this.#index.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    throw new Error('PatientStore.finish called twice');
   }
 
-  /** A patient's measurements in one block, read back from the file and memory; the store forgets them. */
-  take(id: string): PatientTransfer {
-    if (!this.#finished) throw new Error('PatientStore.take before finish()');
-    const index = this.#index.get(id);
-    if (index === undefined) throw new Error(`PatientStore: no patient ${id}`);
-    const patients = this.#patients;
-    const length = patients.length[index]!;
+  #startMerge(): RunMerge {
+    const sources: DirectorySource[] = this.#runs.map((run) => new FileDirectory(this.#fd!, run.directoryAt, run.directoryBytes));
+    sources.push(new MemoryDirectory(this.#tail!));
+    return new RunMerge(sources);
+  }
+
+  /** The next patient in id order with its measurements in one block (undefined after the last), read back from the file and memory. */
+  next(): PatientTransfer | undefined {
+    if (this.#merge === undefined) throw new Error('PatientStore.next before finish()');
+    const entries = this.#merge.next();
+    if (entries === undefined) return undefined;
+    const id = entries[0]![0];
+    let length = 0;
+    for (const entry of entries) length += entry[2];
     const block = new Block(length);
     const extras: Array<[number, Extra]> = [];
+    const stated: StatedFacts = {};
     let at = 0;
     let scratch: ArrayBuffer | undefined;
-    for (let s = patients.firstSegment[index]!; s !== -1; s = patients.segmentNext[s]!) {
-      const offset = patients.segmentOffset[s]!;
-      const rows = patients.segmentRows[s]!;
-      const extraBytes = patients.segmentExtraBytes[s]!;
+    const tailRun = this.#runs.length;
+    for (const entry of entries) {
+      const [, offset, rows, extraBytes, facts] = entry;
+      if (facts !== undefined) Object.assign(stated, facts);
+      if (rows === 0) continue;
       const bytes = pad8(rows * ROW_BYTES) + extraBytes;
-      if (scratch === undefined || scratch.byteLength < bytes) scratch = new ArrayBuffer(pad8(bytes));
-      let read = 0;
-      while (read < bytes) {
-        const n = fs.readSync(this.#fd!, new Uint8Array(scratch, read, bytes - read), 0, bytes - read, offset + read);
-        if (n === 0) throw new Error('PatientStore: the temporary file ended early');
-        read += n;
+      let buffer: ArrayBuffer;
+      let from: number;
+      if (this.#merge.runOf(entry) === tailRun) {
+        buffer = this.#sorted!;
+        from = offset;
+      } else {
+        if (scratch === undefined || scratch.byteLength < bytes) scratch = new ArrayBuffer(pad8(bytes));
+        readAll(this.#fd!, new Uint8Array(scratch, 0, bytes), offset);
+        buffer = scratch;
+        from = 0;
       }
-      block.copy(new Block(rows, scratch), at);
-      readExtras(new Uint8Array(scratch, pad8(rows * ROW_BYTES), extraBytes), at, extras);
+      block.copy(new Block(rows, buffer, from), at);
+      readExtras(new Uint8Array(buffer, from + pad8(rows * ROW_BYTES), extraBytes), at, extras);
       at += rows;
     }
-    const tailRows = patients.tailRows[index]!;
-    if (tailRows > 0) {
-      const tailAt = patients.tailAt[index]!;
-      block.copy(new Block(tailRows, this.#sorted!, tailAt), at);
-      readExtras(new Uint8Array(this.#sorted!, tailAt + pad8(tailRows * ROW_BYTES), patients.tailExtraBytes[index]!), at, extras);
-    }
-    const own = patients.ids[index]!;
-    const transfer: PatientTransfer = {
-      id: own,
-      siteId: patients.siteIds[index]!,
-      facts: { id: own, birthDate: patients.birthDates[index]!, sex: patients.sexes[index]!, deceasedAt: patients.deceasedAt[index]! },
+    let lastTime = Number.NEGATIVE_INFINITY;
+    for (const time of block.time) if (time > lastTime) lastTime = time;
+    return {
+      id,
+      siteId: stated.siteId ?? null,
+      facts: { id, birthDate: stated.birthDate ?? null, sex: stated.sex ?? null, deceasedAt: stated.deceasedAt ?? null },
       length,
-      lastTime: patients.lastTime[index]!,
+      lastTime,
       block: block.buffer,
       extras,
     };
-    // Forget the patient's measurements (its index stays).
-    patients.firstSegment[index] = -1;
-    patients.lastSegment[index] = -1;
-    patients.tailRows[index] = 0;
-    patients.tailExtraBytes[index] = 0;
-    patients.length[index] = 0;
-    return transfer;
   }
 
   /** Closes and removes the temporary file. */
@@ -489,13 +452,171 @@ export class PatientStore {
       this.#file = undefined;
     }
     this.#sorted = undefined;
+    this.#merge = undefined;
   }
 }
 
 const RIGHT_BRACKET = 0x5d;
+const NEWLINE = 0x0a;
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
+}
+
+function readAll(fd: number, into: Uint8Array, position: number): void {
+  let read = 0;
+  while (read < into.length) {
+    const n = fs.readSync(fd, into, read, into.length - read, position + read);
+    if (n === 0) throw new Error('PatientStore: the temporary file ended early');
+    read += n;
+  }
+}
 
 /** A segment's extras (the JSON array [[row, extra], ...], or no bytes), rows moved by `at`, appended to `into`. */
 function readExtras(bytes: Uint8Array, at: number, into: Array<[number, Extra]>): void {
   if (bytes.length === 0) return;
   for (const [row, extra] of JSON.parse(utf8Decoder.decode(bytes)) as Array<[number, Extra]>) into.push([at + row, extra]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging the runs
+
+/** A run's directory, entry by entry in id order. */
+interface DirectorySource {
+  /** The current entry, undefined when read to the end. */
+  readonly current: DirectoryEntry | undefined;
+  advance(): void;
+}
+
+/** The directory of a run in memory (the last one). */
+class MemoryDirectory implements DirectorySource {
+  readonly #entries: DirectoryEntry[];
+  #at = 0;
+
+  constructor(entries: DirectoryEntry[]) {
+    this.#entries = entries;
+  }
+
+  get current(): DirectoryEntry | undefined {
+    return this.#entries[this.#at];
+  }
+
+  advance(): void {
+    this.#at++;
+  }
+}
+
+/** The directory of a run in the file (JSON lines), read DIRECTORY_READ_BYTES at a time. */
+class FileDirectory implements DirectorySource {
+  readonly #fd: number;
+  #position: number;
+  readonly #end: number;
+  /** Bytes read and not yet parsed (a line cut by the end of a read). */
+  #carry: Uint8Array = new Uint8Array(0);
+  #lines: string[] = [];
+  #at = 0;
+  current: DirectoryEntry | undefined;
+
+  constructor(fd: number, at: number, bytes: number) {
+    this.#fd = fd;
+    this.#position = at;
+    this.#end = at + bytes;
+    this.advance();
+  }
+
+  advance(): void {
+    while (this.#at >= this.#lines.length && this.#position < this.#end) this.#read();
+    const line = this.#lines[this.#at++];
+    this.current = line === undefined ? undefined : (JSON.parse(line) as DirectoryEntry);
+  }
+
+  /** Reads the next piece of the directory and splits off its whole lines (a newline byte never occurs inside a UTF-8 character). */
+  #read(): void {
+    const size = Math.min(DIRECTORY_READ_BYTES, this.#end - this.#position);
+    const bytes = new Uint8Array(this.#carry.length + size);
+    bytes.set(this.#carry);
+    readAll(this.#fd, bytes.subarray(this.#carry.length), this.#position);
+    this.#position += size;
+    const lastNewline = bytes.lastIndexOf(NEWLINE);
+    this.#carry = bytes.slice(lastNewline + 1);
+    this.#lines = lastNewline === -1 ? [] : utf8Decoder.decode(bytes.subarray(0, lastNewline)).split('\n');
+    this.#at = 0;
+  }
+}
+
+/**
+ * The runs' directories merged by patient id: each call of next() gives the entries of the next
+ * patient, in run order (a min-heap of the runs by their current id, then by run).
+ */
+class RunMerge {
+  readonly #sources: DirectorySource[];
+  /** Run indexes, a binary min-heap. */
+  readonly #heap: number[] = [];
+  /** The run of each entry handed out by the last next(). */
+  readonly #runOf = new Map<DirectoryEntry, number>();
+
+  constructor(sources: DirectorySource[]) {
+    this.#sources = sources;
+    for (const [run, source] of sources.entries()) if (source.current !== undefined) this.#push(run);
+  }
+
+  /** The run an entry of the last next() came from. */
+  runOf(entry: DirectoryEntry): number {
+    return this.#runOf.get(entry)!;
+  }
+
+  next(): DirectoryEntry[] | undefined {
+    this.#runOf.clear();
+    if (this.#heap.length === 0) return undefined;
+    const id = this.#sources[this.#heap[0]!]!.current![0];
+    const entries: DirectoryEntry[] = [];
+    while (this.#heap.length > 0 && this.#sources[this.#heap[0]!]!.current![0] === id) {
+      const run = this.#pop();
+      const source = this.#sources[run]!;
+      const entry = source.current!;
+      entries.push(entry);
+      this.#runOf.set(entry, run);
+      source.advance();
+      if (source.current !== undefined) this.#push(run);
+    }
+    return entries;
+  }
+
+  #before(a: number, b: number): boolean {
+    const order = byId(this.#sources[a]!.current![0], this.#sources[b]!.current![0]);
+    return order < 0 || (order === 0 && a < b);
+  }
+
+  #push(run: number): void {
+    const heap = this.#heap;
+    let i = heap.push(run) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  #pop(): number {
+    const heap = this.#heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && this.#before(heap[left]!, heap[smallest]!)) smallest = left;
+        if (right < heap.length && this.#before(heap[right]!, heap[smallest]!)) smallest = right;
+        if (smallest === i) break;
+        [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
 }

@@ -245,7 +245,7 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
       at: options.at ?? null,
       ruleSet: { id: ruleSet.id, version: ruleSet.version },
       sofaPreset,
-      patients: store.size,
+      patients: 0,
       notAssessed: 0,
       classes: { MALS: 0, immunoparalysis: 0, unclassified: 0, indeterminate: 0 },
       sepsis3: { met: 0, notMet: 0, notAssessable: 0 },
@@ -266,7 +266,8 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
     };
 
     // Patient id order, so the output does not depend on the order of files and lines.
-    const ids = store.finish();
+    const patients = store.finish();
+    summary.patients = patients;
     let done = 0;
     const emit = (result: PatientScreen): void => {
       if (result.at === null) summary.notAssessed++;
@@ -284,10 +285,10 @@ export async function runScreen(paths: readonly string[], options: ScreenOptions
       }
       options.onPatient?.(result);
       done++;
-      options.onProgress?.({ phase: 'assess', done, patients: ids.length, elapsedMs: now() - started });
+      options.onProgress?.({ phase: 'assess', done, patients, elapsedMs: now() - started });
     };
-    if (pool === undefined) for (const id of ids) emit(screenPatient(new PatientColumns(store.take(id)), codes.values, settings));
-    else await pool.assess(ids, (id) => store.take(id), codes.values, emit, options.recycleWorkerHeapBytes === undefined ? {} : { recycleHeapBytes: options.recycleWorkerHeapBytes });
+    if (pool === undefined) for (let patient = store.next(); patient !== undefined; patient = store.next()) emit(screenPatient(new PatientColumns(patient), codes.values, settings));
+    else await pool.assess(patients, () => store.next()!, codes.values, emit, options.recycleWorkerHeapBytes === undefined ? {} : { recycleHeapBytes: options.recycleWorkerHeapBytes });
     summary.elapsedMs = Math.round(now() - started);
     summary.recordsPerSecond = summary.elapsedMs > 0 ? Math.round((summary.records * 1000) / summary.elapsedMs) : 0;
     return summary;
