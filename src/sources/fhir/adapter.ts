@@ -35,12 +35,12 @@ import type {
   Reference,
   Resource,
 } from 'fhir/r4.js';
+import { parseInstant } from '../../clinical/instant.ts';
 import { CONCEPT_UNITS } from '../../clinical/units.ts';
 import type { BloodSpecimen, Concept, IsoDateTime } from '../../clinical/types.ts';
 import { type ChunkCollector, checkPatientId, checkSiteId } from '../collect.ts';
 import type { ParserState, SourceMeasurement } from '../import-format.ts';
 import { parseFhirInstant } from '../time.ts';
-import { parseInstant } from '../../clinical/instant.ts';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 /** Patient.meta.tag system naming the ImmunoGuide site (as the FHIR output writes it). */

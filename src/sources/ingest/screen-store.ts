@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PatientFacts } from '../../clinical/assessment.ts';
+import { Heap } from '../../clinical/sofa/heap.ts';
 import type { PatientRecord, SourceMeasurement } from '../import-format.ts';
 import { Block, type Codes, type Extra, type PackedRows, type PatientTransfer, ROW_BYTES, detach, epochMs, extraOf, packedBlockOffset } from './screen-patient.ts';
 
@@ -547,18 +548,22 @@ class FileDirectory implements DirectorySource {
 
 /**
  * The runs' directories merged by patient id: each call of next() gives the entries of the next
- * patient, in run order (a min-heap of the runs by their current id, then by run).
+ * patient, in run order (a heap of the runs by their current id, then by run).
  */
 class RunMerge {
   readonly #sources: DirectorySource[];
-  /** Run indexes, a binary min-heap. */
-  readonly #heap: number[] = [];
+  /** Run indexes, the one whose current entry comes first on top. */
+  readonly #heap: Heap<number>;
   /** The run of each entry handed out by the last next(). */
   readonly #runOf = new Map<DirectoryEntry, number>();
 
   constructor(sources: DirectorySource[]) {
     this.#sources = sources;
-    for (const [run, source] of sources.entries()) if (source.current !== undefined) this.#push(run);
+    this.#heap = new Heap<number>((a, b) => {
+      const order = byId(sources[a]!.current![0], sources[b]!.current![0]);
+      return order < 0 || (order === 0 && a < b);
+    });
+    for (const [run, source] of sources.entries()) if (source.current !== undefined) this.#heap.push(run);
   }
 
   /** The run an entry of the last next() came from. */
@@ -568,55 +573,19 @@ class RunMerge {
 
   next(): DirectoryEntry[] | undefined {
     this.#runOf.clear();
-    if (this.#heap.length === 0) return undefined;
-    const id = this.#sources[this.#heap[0]!]!.current![0];
+    const first = this.#heap.peek();
+    if (first === undefined) return undefined;
+    const id = this.#sources[first]!.current![0];
     const entries: DirectoryEntry[] = [];
-    while (this.#heap.length > 0 && this.#sources[this.#heap[0]!]!.current![0] === id) {
-      const run = this.#pop();
+    for (let run = this.#heap.peek(); run !== undefined && this.#sources[run]!.current![0] === id; run = this.#heap.peek()) {
+      this.#heap.pop();
       const source = this.#sources[run]!;
       const entry = source.current!;
       entries.push(entry);
       this.#runOf.set(entry, run);
       source.advance();
-      if (source.current !== undefined) this.#push(run);
+      if (source.current !== undefined) this.#heap.push(run);
     }
     return entries;
-  }
-
-  #before(a: number, b: number): boolean {
-    const order = byId(this.#sources[a]!.current![0], this.#sources[b]!.current![0]);
-    return order < 0 || (order === 0 && a < b);
-  }
-
-  #push(run: number): void {
-    const heap = this.#heap;
-    let i = heap.push(run) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.#before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  #pop(): number {
-    const heap = this.#heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < heap.length && this.#before(heap[left]!, heap[smallest]!)) smallest = left;
-        if (right < heap.length && this.#before(heap[right]!, heap[smallest]!)) smallest = right;
-        if (smallest === i) break;
-        [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-        i = smallest;
-      }
-    }
-    return top;
   }
 }
