@@ -142,6 +142,32 @@ describe('the screen measurement store', () => {
     store.close();
   });
 
+  it('reads back directories whose lines are longer than one read of the merge, and ids with line breaks', () => {
+    const codes = new Codes();
+    const store = new PatientStore(codes, { memoryRows: 3, dir: path.join(tmp, 'long-ids') });
+    // Ids longer than the 8 KiB the merge reads of a directory at a time, and one with a newline.
+    const ids = ['a'.repeat(20_000), `b-${'é'.repeat(9_000)}`, 'c\nd', 'c', 'z'];
+    const start = Date.UTC(2026, 0, 5);
+    for (let round = 0; round < 4; round++) {
+      for (const [p, id] of ids.entries()) {
+        store.push({ patientId: id, concept: 'creatinine', value: round * 10 + p, unit: 'mg/dL', time: new Date(start + round * 60_000).toISOString(), provenance: { source: 'fhir', recordId: `Observation/${round}` } }, false);
+      }
+    }
+    store.facts({ id: 'c\nd', sex: 'other' });
+    assert.ok(store.spilledBytes > 40_000);
+    const transfers = drain(store);
+    assert.deepEqual(
+      transfers.map((t) => t.id),
+      [...ids].sort(),
+    );
+    for (const transfer of transfers) {
+      const p = ids.indexOf(transfer.id);
+      assert.deepEqual(new PatientColumns(transfer).measurements(codes.values).map((m) => m.value), [p, 10 + p, 20 + p, 30 + p], transfer.id.slice(0, 10));
+    }
+    assert.equal(transfers.find((t) => t.id === 'c\nd')!.facts.sex, 'other');
+    store.close();
+  });
+
   it('spills when the extras outgrow their share of memory, and gives back any text as it came', () => {
     // Few rows (never enough to fill the log of 1,000) but long record ids in every script: the
     // extras' bytes (32 per row of the log, 32,000 here) send the log to the file.
