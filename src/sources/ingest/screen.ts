@@ -10,12 +10,13 @@
  * are kept as numbers (38 bytes each: concept, unit, reported value and unit, start, end) plus,
  * sparsely, the provenance of the measurements a decision cites (antibiotics, cultures, the rule
  * set's biomarkers) and SOFA qualifiers, in a log of fixed size (screen-store.ts); when it fills
- * up it goes, sorted by patient, to a temporary file (about 40 bytes a measurement: 130 MB for
- * the 3.3 million measurements of a 1 GB FHIR extract), from which each patient is read back when
- * its turn to be assessed comes. What memory grows with is the number of patients (an id and a
- * few numbers each). The cited provenance is held as JSON bytes in that log, not as objects.
- * V8's own heap growth is what made the peak creep up with the length of a run:
- * `immunoguide screen` bounds it (boundHeapGrowth).
+ * up it goes, sorted by patient id, to a temporary file as a run (about 40 bytes a measurement:
+ * 130 MB for the 3.3 million measurements of a 1 GB FHIR extract), and the runs are merged by
+ * patient id at the end, each patient read back when its turn to be assessed comes. Nothing is
+ * held per patient but the FHIR reader's charted weights (bounded: screen-state.ts, adapter.ts).
+ * The cited provenance is held as JSON bytes in that log, not as objects. V8's own heap growth
+ * is what made the peak creep up with the length of a run: `immunoguide screen` bounds it
+ * (boundHeapGrowth).
  *
  * Threads: with `workers` > 1 (the default for inputs of 64 MiB or more on a machine with
  * several cores) worker threads parse the chunks and assess the patients (screen-parallel.ts);
@@ -67,7 +68,7 @@ export interface ScreenOptions {
   onPatient?: (patient: PatientScreen) => void;
   /**
    * Measurements kept in memory until the read ends; beyond that many, they wait in a temporary
-   * file, sorted by patient (screen-store.ts). Default: 262,144 (about 20 MB of memory).
+   * file, sorted by patient id (screen-store.ts). Default: 262,144 (about 20 MB of memory).
    */
   memoryMeasurements?: number;
   /** Directory of that temporary file (default: the system's). */
