@@ -371,22 +371,20 @@ export class PatientStore {
    * then handed out, in id order, by next().
    */
   finish(): number {
-    if (this.#tail === undefined) {
-      this.#tail = this.#sort(0).directory;
-      this.#reset();
-      this.#patient = new Uint32Array(0);
-      this.#rows = new Block(0);
-      this.#extraAt = new Uint32Array(0);
-      this.#extraLength = new Uint32Array(0);
-      this.#extraLog = new Uint8Array(0);
-      // Counted by a merge of the directories alone.
-      const counting = this.#startMerge();
-      let patients = 0;
-      while (counting.next() !== undefined) patients++;
-      this.#merge = this.#startMerge();
-      return patients;
-    }
-    throw new Error('PatientStore.finish called twice');
+    if (this.#tail !== undefined) throw new Error('PatientStore.finish called twice');
+    this.#tail = this.#sort(0).directory;
+    this.#reset();
+    this.#patient = new Uint32Array(0);
+    this.#rows = new Block(0);
+    this.#extraAt = new Uint32Array(0);
+    this.#extraLength = new Uint32Array(0);
+    this.#extraLog = new Uint8Array(0);
+    // Counted by a merge of the directories alone.
+    const counting = this.#startMerge();
+    let patients = 0;
+    while (counting.next() !== undefined) patients++;
+    this.#merge = this.#startMerge();
+    return patients;
   }
 
   #startMerge(): RunMerge {
@@ -400,23 +398,22 @@ export class PatientStore {
     if (this.#merge === undefined) throw new Error('PatientStore.next before finish()');
     const entries = this.#merge.next();
     if (entries === undefined) return undefined;
-    const id = entries[0]![0];
+    const id = entries[0]![1][0];
     let length = 0;
-    for (const entry of entries) length += entry[2];
+    for (const [, entry] of entries) length += entry[2];
     const block = new Block(length);
     const extras: Array<[number, Extra]> = [];
     const stated: StatedFacts = {};
     let at = 0;
     let scratch: ArrayBuffer | undefined;
     const tailRun = this.#runs.length;
-    for (const entry of entries) {
-      const [, offset, rows, extraBytes, facts] = entry;
+    for (const [run, [, offset, rows, extraBytes, facts]] of entries) {
       if (facts !== undefined) Object.assign(stated, facts);
       if (rows === 0) continue;
       const bytes = pad8(rows * ROW_BYTES) + extraBytes;
       let buffer: ArrayBuffer;
       let from: number;
-      if (this.#merge.runOf(entry) === tailRun) {
+      if (run === tailRun) {
         buffer = this.#sorted!;
         from = offset;
       } else {
@@ -548,14 +545,12 @@ class FileDirectory implements DirectorySource {
 
 /**
  * The runs' directories merged by patient id: each call of next() gives the entries of the next
- * patient, in run order (a heap of the runs by their current id, then by run).
+ * patient with their runs, in run order (a heap of the runs by their current id, then by run).
  */
 class RunMerge {
   readonly #sources: DirectorySource[];
   /** Run indexes, the one whose current entry comes first on top. */
   readonly #heap: Heap<number>;
-  /** The run of each entry handed out by the last next(). */
-  readonly #runOf = new Map<DirectoryEntry, number>();
 
   constructor(sources: DirectorySource[]) {
     this.#sources = sources;
@@ -566,23 +561,15 @@ class RunMerge {
     for (const [run, source] of sources.entries()) if (source.current !== undefined) this.#heap.push(run);
   }
 
-  /** The run an entry of the last next() came from. */
-  runOf(entry: DirectoryEntry): number {
-    return this.#runOf.get(entry)!;
-  }
-
-  next(): DirectoryEntry[] | undefined {
-    this.#runOf.clear();
+  next(): Array<[run: number, entry: DirectoryEntry]> | undefined {
     const first = this.#heap.peek();
     if (first === undefined) return undefined;
     const id = this.#sources[first]!.current![0];
-    const entries: DirectoryEntry[] = [];
+    const entries: Array<[number, DirectoryEntry]> = [];
     for (let run = this.#heap.peek(); run !== undefined && this.#sources[run]!.current![0] === id; run = this.#heap.peek()) {
       this.#heap.pop();
       const source = this.#sources[run]!;
-      const entry = source.current!;
-      entries.push(entry);
-      this.#runOf.set(entry, run);
+      entries.push([run, source.current!]);
       source.advance();
       if (source.current !== undefined) this.#heap.push(run);
     }
